@@ -1,0 +1,52 @@
+# statekit: every target works on a fresh machine that has only Go.
+GO          ?= go
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+BENCHSTAT   := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
+BENCHCOUNT  ?= 6
+BENCHOUT    ?= bench.txt
+
+.PHONY: all test vet lint fmt fmt-check generate generate-check demo bench fuzz-corpus
+
+all: test
+
+## test: everything CI runs: formatting, go vet, staticcheck, and all tests with -race.
+test: fmt-check vet lint
+	$(GO) test -race -count=1 ./...
+
+vet:
+	$(GO) vet ./...
+
+lint:
+	$(GO) run $(STATICCHECK) ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+## generate: rerun every go:generate line.
+generate:
+	$(GO) generate ./...
+
+## generate-check: fail if go generate changes any committed file.
+generate-check: generate
+	@git diff --exit-code --stat || (echo "go generate changed committed files: commit the regenerated code"; exit 1)
+
+## demo: the main job on its embedded defaults.
+demo:
+	$(GO) run ./examples/raw
+
+## bench: every benchmark with its peer, BENCHCOUNT runs each; medians and
+## ratios to the peers are printed at the end; raw output goes to BENCHOUT.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) -timeout 60m ./... | tee $(BENCHOUT)
+	$(GO) test -run '^$$' -bench 'Mixed' -benchmem -cpu 2 -count $(BENCHCOUNT) ./backends/memory | tee -a $(BENCHOUT)
+	$(GO) run ./internal/benchreport < $(BENCHOUT)
+	$(GO) run $(BENCHSTAT) $(BENCHOUT)
+
+## fuzz-corpus: fuzz every target for FUZZTIME and commit what it found to testdata/fuzz.
+FUZZTIME ?= 30s
+fuzz-corpus:
+	./scripts/fuzz-corpus.sh $(FUZZTIME)

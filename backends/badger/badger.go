@@ -1,0 +1,559 @@
+// Package badger is statekit's persistent backend, on Badger v4
+// (github.com/dgraph-io/badger/v4): native TTL, transactions for atomic
+// updates, consistent snapshots from a read transaction, batched writes, and a
+// bulk-loading Restore.
+//
+// # Writes, batches and restores: which to use
+//
+//   - Put, Delete, Update: one transaction each. Use them for the live traffic
+//     of a stream processor.
+//   - NewBatch: many writes through Badger's WriteBatch, committed in large
+//     transactions in the background. Use it to load or rewrite many keys into
+//     a store that is in use.
+//   - Restore: replaces everything. While the incoming keys ascend (as a
+//     Snapshot or a checkpoint yields them) it builds Badger's tables directly
+//     with its StreamWriter, several times faster than a batch; keys out of
+//     order fall back to a batch for the rest. Use it to restore a checkpoint.
+//
+// # Durability
+//
+// Writes reach Badger's write-ahead log before they return, so they survive the
+// process being killed. To survive the machine failing, call Flush (or
+// configure WithFlushEvery or WithSyncWrites): after Flush returns, nothing
+// written before it is lost.
+package badger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"io/fs"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	bdb "github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
+
+	"github.com/statekit/statekit/runtime"
+)
+
+const backendName = "badger"
+
+// MaxInMemoryValue is the largest value an in-memory Backend stores. Badger
+// sends values of 1 MiB and more to its value log, which an in-memory Badger
+// does not have (it crashes on them), so they are refused with
+// runtime.ErrInvalidArgument instead. On disk there is no such limit.
+const MaxInMemoryValue = 1<<20 - 1
+
+// checkValue refuses values an in-memory Badger cannot hold.
+func (b *Backend) checkValue(value []byte) error {
+	if b.cfg.inMemory && len(value) > MaxInMemoryValue {
+		return fmt.Errorf("%w: value of %d bytes: an in-memory Badger holds at most %d", runtime.ErrInvalidArgument, len(value), MaxInMemoryValue)
+	}
+	return nil
+}
+
+// Backend is the Badger backend. It implements runtime.Backend,
+// runtime.TTLWriter, runtime.Updater, runtime.Snapshotter, runtime.Batcher,
+// runtime.Flusher and runtime.StatsReporter, and is safe for concurrent use.
+type Backend struct {
+	db  *bdb.DB
+	cfg Config
+	log *slog.Logger
+
+	// gate lets Close and Restore wait for operations in flight: operations
+	// hold it shared, Close and Restore exclusively. closed is checked before
+	// the gate is taken, so that an operation started inside a Snapshot loop
+	// during Close returns ErrClosed instead of waiting (see enter).
+	gate      sync.RWMutex
+	closed    atomic.Bool
+	restoring atomic.Bool
+
+	writes  atomic.Uint64 // for WithFlushEvery
+	updates [64]sync.Mutex
+	seed    maphash.Seed
+
+	gets, hits, puts, deletes, lists atomic.Uint64
+}
+
+// Open opens (creating it if needed) the store cfg describes. A bad cfg is an
+// error wrapping runtime.ErrInvalidArgument that names the setting.
+func Open(ctx context.Context, cfg Config) (*Backend, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("badger open: %w", err)
+	}
+	logger := cfg.logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	logger = logger.With("backend", backendName)
+	if !cfg.inMemory {
+		if err := os.MkdirAll(cfg.dir, 0o700); err != nil {
+			return nil, fmt.Errorf("badger open: %w", err)
+		}
+	}
+	opts := cfg.badgerOptions(logger)
+	db, err := bdb.Open(opts)
+	if err != nil {
+		return nil, fmt.Errorf("badger open %s: %w", cfg.dir, err)
+	}
+	return &Backend{db: db, cfg: cfg, log: logger, seed: maphash.MakeSeed()}, nil
+}
+
+// badgerOptions translates c into Badger's options.
+func (c Config) badgerOptions(logger *slog.Logger) bdb.Options {
+	opts := bdb.DefaultOptions(c.dir).
+		WithLogger(slogAdapter{logger}).
+		WithSyncWrites(c.syncWrites).
+		WithMetricsEnabled(false) // its metrics are process-global expvars
+	if c.inMemory {
+		opts = opts.WithDir("").WithValueDir("").WithInMemory(true)
+	}
+	if c.compression {
+		opts = opts.WithCompression(options.ZSTD)
+	} else {
+		opts = opts.WithCompression(options.None)
+	}
+	if c.cacheSet {
+		opts = opts.WithBlockCacheSize(c.cacheCapacity)
+	}
+	return opts
+}
+
+// DB returns the underlying Badger database, for what this package does not
+// offer (its own backups, value-log GC). Writing to it directly bypasses the
+// statistics and WithFlushEvery.
+func (b *Backend) DB() *bdb.DB { return b.db }
+
+func fail(op string, key []byte, err error) error {
+	return runtime.NewError(backendName, op, key, err)
+}
+
+// errRestoring is what a Snapshot started during a Restore returns.
+var errRestoring = fmt.Errorf("%w: a Restore of this backend is running", runtime.ErrConflict)
+
+// enter admits an operation: it fails with ErrClosed once Close has begun, and
+// waits while a Restore holds the gate. It never blocks inside the gate's lock,
+// so an operation started from a Snapshot loop cannot deadlock with a pending
+// Close.
+func (b *Backend) enter() error { return b.admit(true) }
+
+// admit is enter; with wait false it fails at once while a Restore runs.
+func (b *Backend) admit(wait bool) error {
+	for {
+		if b.closed.Load() {
+			return runtime.ErrClosed
+		}
+		if b.gate.TryRLock() {
+			if b.closed.Load() {
+				b.gate.RUnlock()
+				return runtime.ErrClosed
+			}
+			return nil
+		}
+		if !wait && b.restoring.Load() {
+			return errRestoring
+		}
+		time.Sleep(100 * time.Microsecond) // Close or Restore holds or wants the gate
+	}
+}
+
+func (b *Backend) exit() { b.gate.RUnlock() }
+
+// begin validates key and admits the operation.
+func (b *Backend) begin(op string, key []byte) error {
+	if !runtime.ValidKey(key) {
+		return fail(op, key, runtime.CheckKey(key))
+	}
+	if err := b.enter(); err != nil {
+		return fail(op, key, err)
+	}
+	return nil
+}
+
+// wrote counts n writes and syncs when WithFlushEvery says so.
+func (b *Backend) wrote(n uint64) error {
+	every := uint64(b.cfg.flushEvery)
+	if every == 0 {
+		return nil
+	}
+	after := b.writes.Add(n)
+	if after/every != (after-n)/every {
+		return b.db.Sync()
+	}
+	return nil
+}
+
+// expiresAt converts an expiry time to Badger's whole seconds, rounding up so
+// that nothing expires early. The zero time is 0, never.
+func expiresAt(t time.Time) uint64 {
+	if t.IsZero() {
+		return 0
+	}
+	sec := t.Unix()
+	if t.Nanosecond() > 0 {
+		sec++
+	}
+	return uint64(max(sec, 1))
+}
+
+// ttlExpiry is the Badger expiry of an entry written now with ttl (0: the
+// configured default).
+func (b *Backend) ttlExpiry(ttl time.Duration) uint64 {
+	if ttl == 0 {
+		ttl = b.cfg.ttl
+	}
+	if ttl <= 0 {
+		return 0
+	}
+	return expiresAt(time.Now().Add(ttl))
+}
+
+// Get returns a copy of key's value.
+func (b *Backend) Get(_ context.Context, key []byte) ([]byte, bool, error) {
+	if err := b.begin("get", key); err != nil {
+		return nil, false, err
+	}
+	defer b.exit()
+	var value []byte
+	err := b.db.View(func(txn *bdb.Txn) error {
+		item, err := txn.Get(key)
+		if err != nil {
+			return err
+		}
+		value, err = item.ValueCopy(nil)
+		return err
+	})
+	b.gets.Add(1)
+	switch {
+	case errors.Is(err, bdb.ErrKeyNotFound):
+		return nil, false, nil
+	case err != nil:
+		return nil, false, fail("get", key, err)
+	}
+	b.hits.Add(1)
+	if value == nil {
+		value = []byte{}
+	}
+	return value, true, nil
+}
+
+// Put stores value under key, expiring after WithTTL if set.
+func (b *Backend) Put(_ context.Context, key, value []byte) error {
+	return b.put(key, value, b.ttlExpiry(0))
+}
+
+// PutTTL stores value under key, expiring after ttl (0: WithTTL), rounded up to
+// a whole second.
+func (b *Backend) PutTTL(_ context.Context, key, value []byte, ttl time.Duration) error {
+	if ttl < 0 {
+		return fail("put", key, fmt.Errorf("%w: negative ttl %v", runtime.ErrInvalidArgument, ttl))
+	}
+	return b.put(key, value, b.ttlExpiry(ttl))
+}
+
+func (b *Backend) put(key, value []byte, exp uint64) error {
+	if err := b.checkValue(value); err != nil {
+		return fail("put", key, err)
+	}
+	if err := b.begin("put", key); err != nil {
+		return err
+	}
+	defer b.exit()
+	err := b.db.Update(func(txn *bdb.Txn) error {
+		e := bdb.NewEntry(key, value)
+		e.ExpiresAt = exp
+		return txn.SetEntry(e)
+	})
+	if err == nil {
+		b.puts.Add(1)
+		err = b.wrote(1)
+	}
+	return fail("put", key, err)
+}
+
+// Delete removes key; a missing key is not an error.
+func (b *Backend) Delete(_ context.Context, key []byte) error {
+	if err := b.begin("delete", key); err != nil {
+		return err
+	}
+	defer b.exit()
+	err := b.db.Update(func(txn *bdb.Txn) error { return txn.Delete(key) })
+	if err == nil {
+		b.deletes.Add(1)
+		err = b.wrote(1)
+	}
+	return fail("delete", key, err)
+}
+
+// Update atomically replaces key's value with what fn returns, in a Badger
+// transaction. Updates of one key from this process first take one of a set of
+// striped locks, so they do not conflict with each other; a transaction that
+// still conflicts (with a Put or a Batch) is retried with jittered backoff, and
+// Update returns runtime.ErrConflict only after WithUpdateRetries retries. fn
+// may run once per attempt.
+func (b *Backend) Update(ctx context.Context, key []byte, ttl time.Duration, fn runtime.UpdateFunc) error {
+	if ttl < 0 {
+		return fail("update", key, fmt.Errorf("%w: negative ttl %v", runtime.ErrInvalidArgument, ttl))
+	}
+	if err := b.begin("update", key); err != nil {
+		return err
+	}
+	defer b.exit()
+	mu := &b.updates[maphash.Bytes(b.seed, key)%uint64(len(b.updates))]
+	mu.Lock()
+	defer mu.Unlock()
+
+	var fnErr error
+	var kept bool
+	attempt := func(txn *bdb.Txn) error {
+		var old []byte
+		found := false
+		item, err := txn.Get(key)
+		switch {
+		case errors.Is(err, bdb.ErrKeyNotFound):
+		case err != nil:
+			return err
+		default:
+			found = true
+			if old, err = item.ValueCopy(nil); err != nil {
+				return err
+			}
+		}
+		value, keep, err := fn(old, found)
+		if err != nil {
+			fnErr = err
+			return err
+		}
+		if keep {
+			if err := b.checkValue(value); err != nil {
+				return err
+			}
+		}
+		kept = keep
+		if !keep {
+			if !found {
+				return nil
+			}
+			return txn.Delete(key)
+		}
+		e := bdb.NewEntry(key, value)
+		e.ExpiresAt = b.ttlExpiry(ttl)
+		return txn.SetEntry(e)
+	}
+	backoff := 50 * time.Microsecond
+	for try := 0; ; try++ {
+		err := b.db.Update(attempt)
+		switch {
+		case fnErr != nil:
+			return fnErr
+		case err == nil:
+			if kept {
+				b.puts.Add(1)
+			} else {
+				b.deletes.Add(1)
+			}
+			return fail("update", key, b.wrote(1))
+		case !errors.Is(err, bdb.ErrConflict):
+			return fail("update", key, err)
+		case try >= b.cfg.updateRetries:
+			return fail("update", key, fmt.Errorf("%w after %d retries: %w", runtime.ErrConflict, try, err))
+		}
+		select {
+		case <-ctx.Done():
+			return fail("update", key, ctx.Err())
+		case <-time.After(backoff/2 + rand.N(backoff)):
+		}
+		backoff = min(2*backoff, 10*time.Millisecond)
+	}
+}
+
+// ListKeys returns the keys starting with prefix, in ascending order. The keys
+// share one allocation; each has its capacity capped at its length.
+func (b *Backend) ListKeys(ctx context.Context, prefix []byte) ([][]byte, error) {
+	if err := b.enter(); err != nil {
+		return nil, fail("list", prefix, err)
+	}
+	defer b.exit()
+	b.lists.Add(1)
+	if err := ctx.Err(); err != nil {
+		return nil, fail("list", prefix, err)
+	}
+	var keys [][]byte
+	var arena []byte
+	err := b.db.View(func(txn *bdb.Txn) error {
+		opts := bdb.DefaultIteratorOptions
+		opts.PrefetchValues = false
+		opts.Prefix = prefix
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		n := 0
+		for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
+			if n++; n%1024 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			k := it.Item().Key()
+			if cap(arena)-len(arena) < len(k) {
+				arena = make([]byte, 0, max(len(k), 64<<10))
+			}
+			start := len(arena)
+			arena = append(arena, k...)
+			keys = append(keys, arena[start:len(arena):len(arena)])
+		}
+		return ctx.Err()
+	})
+	if err != nil {
+		return nil, fail("list", prefix, err)
+	}
+	return keys, nil
+}
+
+// Scan calls fn for each entry whose key starts with prefix, in ascending key
+// order, from one read transaction: what fn sees is one point in time. key and
+// value are valid only during fn.
+func (b *Backend) Scan(ctx context.Context, prefix []byte, fn func(key, value []byte) error) error {
+	if err := b.enter(); err != nil {
+		return fail("scan", prefix, err)
+	}
+	defer b.exit()
+	b.lists.Add(1)
+	if err := ctx.Err(); err != nil {
+		return fail("scan", prefix, err)
+	}
+	var fnErr error
+	err := b.db.View(func(txn *bdb.Txn) error {
+		opts := bdb.DefaultIteratorOptions
+		opts.PrefetchValues = false
+		opts.Prefix = prefix
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		n := 0
+		for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
+			if n++; n%1024 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			item := it.Item()
+			err := item.Value(func(v []byte) error {
+				fnErr = fn(item.Key(), v)
+				return fnErr
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return ctx.Err()
+	})
+	switch {
+	case fnErr == runtime.SkipAll:
+		return nil
+	case fnErr != nil:
+		return fnErr
+	}
+	return fail("scan", prefix, err)
+}
+
+// Flush syncs everything written so far to disk.
+func (b *Backend) Flush(ctx context.Context) error {
+	if err := b.enter(); err != nil {
+		return fail("flush", nil, err)
+	}
+	defer b.exit()
+	if err := ctx.Err(); err != nil {
+		return fail("flush", nil, err)
+	}
+	return fail("flush", nil, b.db.Sync())
+}
+
+// SizeOnDisk returns the space the store's files take on disk, as du counts it
+// (0 in memory).
+func (b *Backend) SizeOnDisk() (int64, error) {
+	if b.cfg.inMemory {
+		return 0, nil
+	}
+	var total int64
+	err := filepath.WalkDir(b.cfg.dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) { // Badger removed a file while we walked
+				return nil
+			}
+			return err
+		}
+		if d.Type().IsRegular() {
+			if fi, err := d.Info(); err == nil {
+				total += allocated(fi)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fail("size", nil, err)
+	}
+	return total, nil
+}
+
+// Stats returns operation counts and the size on disk. Badger cannot count its
+// live entries cheaply nor tell its memory use, so Entries and MemoryBytes are -1.
+func (b *Backend) Stats() runtime.Stats {
+	hits, gets := b.hits.Load(), b.gets.Load()
+	disk, err := b.SizeOnDisk()
+	if err != nil {
+		disk = -1
+	}
+	return runtime.Stats{
+		GetCount:    gets,
+		HitCount:    hits,
+		MissCount:   gets - hits,
+		PutCount:    b.puts.Load(),
+		DeleteCount: b.deletes.Load(),
+		ListCount:   b.lists.Load(),
+		Entries:     -1,
+		MemoryBytes: -1,
+		DiskBytes:   disk,
+	}
+}
+
+// Close waits for operations in flight, then closes the database. Snapshot
+// iterations in progress end with runtime.ErrClosed. Later calls return
+// runtime.ErrClosed; Close itself is idempotent.
+func (b *Backend) Close() error {
+	if b.closed.Swap(true) {
+		return nil
+	}
+	b.gate.Lock()
+	defer b.gate.Unlock()
+	return fail("close", nil, b.db.Close())
+}
+
+// slogAdapter sends Badger's logs to a slog.Logger.
+type slogAdapter struct{ l *slog.Logger }
+
+func msg(format string, args []any) string { return strings.TrimSpace(fmt.Sprintf(format, args...)) }
+
+func (a slogAdapter) Errorf(f string, args ...any)   { a.l.Error(msg(f, args)) }
+func (a slogAdapter) Warningf(f string, args ...any) { a.l.Warn(msg(f, args)) }
+func (a slogAdapter) Infof(f string, args ...any)    { a.l.Debug(msg(f, args)) }
+func (a slogAdapter) Debugf(f string, args ...any)   { a.l.Debug(msg(f, args)) }
+
+var (
+	_ runtime.Backend       = (*Backend)(nil)
+	_ runtime.TTLWriter     = (*Backend)(nil)
+	_ runtime.Updater       = (*Backend)(nil)
+	_ runtime.Snapshotter   = (*Backend)(nil)
+	_ runtime.Batcher       = (*Backend)(nil)
+	_ runtime.Flusher       = (*Backend)(nil)
+	_ runtime.StatsReporter = (*Backend)(nil)
+)

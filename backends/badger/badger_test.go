@@ -1,0 +1,337 @@
+package badger_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/statekit/statekit/backends/backendtest"
+	"github.com/statekit/statekit/backends/badger"
+	"github.com/statekit/statekit/runtime"
+)
+
+func TestMain(m *testing.M) {
+	if dir := os.Getenv(childDirEnv); dir != "" {
+		os.Exit(crashChild(dir))
+	}
+	goleak.VerifyTestMain(m)
+}
+
+// quiet keeps Badger's warnings out of test output unless the test fails.
+func quiet(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+func open(t *testing.T, cfg badger.Config) *badger.Backend {
+	t.Helper()
+	b, err := badger.Open(context.Background(), cfg.WithLogger(quiet(t)))
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { _ = b.Close() })
+	return b
+}
+
+func TestConformance(t *testing.T) {
+	t.Run("disk", func(t *testing.T) {
+		backendtest.Run(t,
+			func(t *testing.T) runtime.Backend { return open(t, badger.NewConfig(t.TempDir())) },
+			backendtest.WithTTLResolution(time.Second))
+	})
+	t.Run("in memory, compressed", func(t *testing.T) {
+		backendtest.Run(t,
+			func(t *testing.T) runtime.Backend {
+				return open(t, badger.NewConfig("").WithInMemory(true).WithCompression(true).WithCacheCapacity(8<<20))
+			},
+			backendtest.WithTTLResolution(time.Second), backendtest.WithMaxValueSize(badger.MaxInMemoryValue))
+	})
+}
+
+func TestInMemoryValueLimit(t *testing.T) {
+	b := open(t, badger.NewConfig("").WithInMemory(true))
+	ctx := context.Background()
+	big := make([]byte, badger.MaxInMemoryValue+1)
+	if err := b.Put(ctx, []byte("big"), big); !errors.Is(err, runtime.ErrInvalidArgument) {
+		t.Errorf("Put of %d bytes in memory: %v, want ErrInvalidArgument", len(big), err)
+	}
+	err := b.Update(ctx, []byte("big"), 0, func([]byte, bool) ([]byte, bool, error) { return big, true, nil })
+	if !errors.Is(err, runtime.ErrInvalidArgument) {
+		t.Errorf("Update to %d bytes in memory: %v, want ErrInvalidArgument", len(big), err)
+	}
+	if err := b.NewBatch().Put([]byte("big"), big); !errors.Is(err, runtime.ErrInvalidArgument) {
+		t.Errorf("Batch.Put: %v", err)
+	}
+	if err := b.Put(ctx, []byte("max"), big[:badger.MaxInMemoryValue]); err != nil {
+		t.Errorf("Put of the largest value: %v", err)
+	}
+	disk := open(t, badger.NewConfig(t.TempDir()))
+	if err := disk.Put(ctx, []byte("big"), make([]byte, 4<<20)); err != nil {
+		t.Errorf("on disk, a 4 MiB value: %v", err)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(file, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		cfg  badger.Config
+		want string // in the message
+	}{
+		{"no directory", badger.NewConfig(""), "no directory"},
+		{"directory is a file", badger.NewConfig(file), "is a file"},
+		{"negative cache", badger.NewConfig(t.TempDir()).WithCacheCapacity(-1), "WithCacheCapacity"},
+		{"negative flush interval", badger.NewConfig(t.TempDir()).WithFlushEvery(-5), "WithFlushEvery"},
+		{"negative ttl", badger.NewConfig(t.TempDir()).WithTTL(-time.Second), "WithTTL"},
+		{"negative retries", badger.NewConfig(t.TempDir()).WithUpdateRetries(-1), "WithUpdateRetries"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b, err := badger.Open(context.Background(), tc.cfg)
+			if err == nil {
+				_ = b.Close()
+				t.Fatal("Open succeeded")
+			}
+			if !errors.Is(err, runtime.ErrInvalidArgument) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Open: %v; want ErrInvalidArgument mentioning %q", err, tc.want)
+			}
+		})
+	}
+	t.Run("locked directory", func(t *testing.T) {
+		dir := t.TempDir()
+		open(t, badger.NewConfig(dir))
+		if b, err := badger.Open(context.Background(), badger.NewConfig(dir).WithLogger(quiet(t))); err == nil {
+			_ = b.Close()
+			t.Fatal("opened a directory another Backend holds")
+		}
+	})
+	t.Run("cancelled", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if _, err := badger.Open(ctx, badger.NewConfig(t.TempDir())); !errors.Is(err, context.Canceled) {
+			t.Errorf("Open with a cancelled ctx: %v", err)
+		}
+	})
+}
+
+func TestReopenKeepsData(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	b := open(t, badger.NewConfig(dir).WithCompression(true).WithTTL(time.Hour))
+	for i := range 1000 {
+		if err := b.Put(ctx, fmt.Appendf(nil, "k%04d", i), bytes.Repeat([]byte{byte(i)}, 100)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b = open(t, badger.NewConfig(dir))
+	keys, err := b.ListKeys(ctx, nil)
+	if err != nil || len(keys) != 1000 {
+		t.Fatalf("after reopening: %d keys, err %v; want 1000", len(keys), err)
+	}
+	var ttlSeen bool
+	for e, err := range b.Snapshot(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		left := time.Until(e.ExpiresAt)
+		ttlSeen = true
+		if left < 59*time.Minute || left > time.Hour+time.Second {
+			t.Fatalf("%q expires in %v, want about an hour", e.Key, left)
+		}
+	}
+	if !ttlSeen {
+		t.Fatal("no entries")
+	}
+	size, err := b.SizeOnDisk()
+	if err != nil || size <= 0 {
+		t.Errorf("SizeOnDisk = %d, %v", size, err)
+	}
+	if st := b.Stats(); st.DiskBytes <= 0 || st.Entries != -1 {
+		t.Errorf("Stats = %+v", st)
+	}
+}
+
+func TestFlushEvery(t *testing.T) {
+	b := open(t, badger.NewConfig(t.TempDir()).WithFlushEvery(10))
+	ctx := context.Background()
+	for i := range 25 {
+		if err := b.Put(ctx, fmt.Appendf(nil, "k%d", i), []byte("v")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w := b.NewBatch()
+	for i := range 25 {
+		if err := w.Put(fmt.Appendf(nil, "b%d", i), []byte("v")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRestoreFromOwnSnapshot(t *testing.T) {
+	b := open(t, badger.NewConfig(t.TempDir()))
+	ctx := context.Background()
+	if err := b.Put(ctx, []byte("precious"), []byte("data")); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- b.Restore(ctx, b.Snapshot(ctx)) }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, runtime.ErrConflict) {
+			t.Fatalf("Restore from its own Snapshot: %v, want ErrConflict", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Restore from its own Snapshot deadlocked")
+	}
+	if v, ok, err := b.Get(ctx, []byte("precious")); err != nil || !ok || string(v) != "data" {
+		t.Fatalf("data lost: %q, %v, %v", v, ok, err)
+	}
+}
+
+func TestCloseDuringSnapshot(t *testing.T) {
+	b := open(t, badger.NewConfig(t.TempDir()))
+	ctx := context.Background()
+	for i := range 100 {
+		if err := b.Put(ctx, fmt.Appendf(nil, "k%03d", i), []byte("v")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	closed := make(chan error, 1)
+	var lastErr error
+	n := 0
+	for _, err := range b.Snapshot(ctx) {
+		if err != nil {
+			lastErr = err
+			break
+		}
+		if n++; n == 10 {
+			go func() { closed <- b.Close() }()
+			time.Sleep(50 * time.Millisecond) // let Close begin waiting
+			if _, _, err := b.Get(ctx, []byte("k001")); !errors.Is(err, runtime.ErrClosed) {
+				t.Errorf("Get inside the loop during Close: %v, want ErrClosed", err)
+			}
+		}
+	}
+	if !errors.Is(lastErr, runtime.ErrClosed) {
+		t.Errorf("Snapshot ended with %v after Close, want ErrClosed", lastErr)
+	}
+	if err := <-closed; err != nil {
+		t.Errorf("Close: %v", err)
+	}
+}
+
+func TestLogsGoThroughSlog(t *testing.T) {
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	b, err := badger.Open(context.Background(), badger.NewConfig(t.TempDir()).WithLogger(logger))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "backend=badger") {
+		t.Errorf("no Badger log line reached the slog handler:\n%s", buf.String())
+	}
+}
+
+// The crash test: a child process writes, flushes, reports how far it got, and
+// keeps writing until the parent kills it with SIGKILL. Reopening must find
+// everything written before the Flush that the child reported.
+
+const childDirEnv = "STATEKIT_BADGER_CRASH_CHILD_DIR"
+
+func crashChild(dir string) int {
+	ctx := context.Background()
+	b, err := badger.Open(ctx, badger.NewConfig(dir).WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		fmt.Println("open:", err)
+		return 2
+	}
+	out := bufio.NewWriter(os.Stdout)
+	for i := 0; ; i++ {
+		if err := b.Put(ctx, fmt.Appendf(nil, "key%08d", i), fmt.Appendf(nil, "value%d", i)); err != nil {
+			fmt.Println("put:", err)
+			return 2
+		}
+		if i%500 == 499 {
+			if err := b.Flush(ctx); err != nil {
+				fmt.Println("flush:", err)
+				return 2
+			}
+			fmt.Fprintf(out, "flushed %d\n", i+1)
+			out.Flush()
+		}
+	}
+}
+
+func TestKillAfterFlushLosesNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts child processes")
+	}
+	for round := range 3 {
+		t.Run(fmt.Sprint("round", round), func(t *testing.T) {
+			dir := t.TempDir()
+			cmd := exec.Command(os.Args[0], "-test.run=^$")
+			cmd.Env = append(os.Environ(), childDirEnv+"="+dir)
+			stdout, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			sc := bufio.NewScanner(stdout)
+			flushed := 0
+			for sc.Scan() && flushed < 2000*(round+1) {
+				n, err := strconv.Atoi(strings.TrimPrefix(sc.Text(), "flushed "))
+				if err != nil {
+					t.Fatalf("child said %q", sc.Text())
+				}
+				flushed = n
+			}
+			if err := cmd.Process.Kill(); err != nil { // SIGKILL
+				t.Fatal(err)
+			}
+			_ = cmd.Wait()
+			if flushed == 0 {
+				t.Fatal("child flushed nothing before it was killed")
+			}
+			b := open(t, badger.NewConfig(dir))
+			ctx := context.Background()
+			for i := range flushed {
+				v, ok, err := b.Get(ctx, fmt.Appendf(nil, "key%08d", i))
+				if err != nil || !ok || string(v) != fmt.Sprintf("value%d", i) {
+					t.Fatalf("key%08d after kill -9: %q, %v, %v; %d were flushed", i, v, ok, err, flushed)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,104 @@
+package badger
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/statekit/statekit/runtime"
+)
+
+// Config configures a Backend. Build it with NewConfig and the With methods; each
+// returns a changed copy.
+type Config struct {
+	dir           string
+	cacheCapacity int64
+	cacheSet      bool // false: Badger's default
+	compression   bool
+	flushEvery    int
+	ttl           time.Duration
+	syncWrites    bool
+	inMemory      bool
+	updateRetries int
+	logger        *slog.Logger
+}
+
+// DefaultUpdateRetries is how many times Update retries a transaction that
+// conflicted with a concurrent write before it returns runtime.ErrConflict.
+const DefaultUpdateRetries = 32
+
+// NewConfig returns the configuration of a Backend stored in dir: Badger's
+// default cache, no compression, no TTL, writes synced to disk only by Flush
+// (or by the operating system).
+func NewConfig(dir string) Config {
+	return Config{dir: dir, updateRetries: DefaultUpdateRetries}
+}
+
+// WithCacheCapacity sets the size in bytes of Badger's block cache, which holds
+// recently read blocks of its tables (Badger's default is 256 MiB). With
+// compression on, a cache keeps reads from decompressing the same block twice.
+func (c Config) WithCacheCapacity(bytes int64) Config {
+	c.cacheCapacity, c.cacheSet = bytes, true
+	return c
+}
+
+// WithCompression turns zstd compression of Badger's tables on or off.
+func (c Config) WithCompression(on bool) Config { c.compression = on; return c }
+
+// WithFlushEvery syncs the store to disk after every n writes (Put, Delete,
+// Update, and each write of a Batch). 0 turns it off.
+func (c Config) WithFlushEvery(n int) Config { c.flushEvery = n; return c }
+
+// WithTTL sets the time to live of entries written by Put (0: never expire).
+// Badger keeps expiry times in whole seconds: an entry expires at the first
+// whole second at or after its TTL runs out, so never early and at most one
+// second late.
+func (c Config) WithTTL(d time.Duration) Config { c.ttl = d; return c }
+
+// WithSyncWrites makes every write wait until it is synced to disk: slower, and
+// nothing acknowledged is lost even when the machine fails.
+func (c Config) WithSyncWrites(on bool) Config { c.syncWrites = on; return c }
+
+// WithInMemory keeps everything in memory and nothing on disk; the directory is
+// not used.
+func (c Config) WithInMemory(on bool) Config { c.inMemory = on; return c }
+
+// WithUpdateRetries sets how many times Update retries a conflicting
+// transaction (default DefaultUpdateRetries).
+func (c Config) WithUpdateRetries(n int) Config { c.updateRetries = n; return c }
+
+// WithLogger sends Badger's logs to l (default slog.Default()). Badger's
+// errors and warnings are logged at Error and Warn; its routine info messages at
+// Debug.
+func (c Config) WithLogger(l *slog.Logger) Config { c.logger = l; return c }
+
+// Validate reports what is wrong with c, naming the setting: no directory, a
+// directory that is a file, a negative size, count or duration.
+func (c Config) Validate() error {
+	bad := func(what string, v any, why string) error {
+		return fmt.Errorf("badger config: %s %v: %w: %s", what, v, runtime.ErrInvalidArgument, why)
+	}
+	switch {
+	case c.cacheCapacity < 0:
+		return bad("WithCacheCapacity", c.cacheCapacity, "must not be negative")
+	case c.flushEvery < 0:
+		return bad("WithFlushEvery", c.flushEvery, "must not be negative")
+	case c.ttl < 0:
+		return bad("WithTTL", c.ttl, "must not be negative")
+	case c.updateRetries < 0:
+		return bad("WithUpdateRetries", c.updateRetries, "must not be negative")
+	case c.inMemory:
+		return nil
+	case c.dir == "":
+		return bad("directory", `""`, "no directory given (use WithInMemory(true) for a store without one)")
+	}
+	fi, err := os.Stat(c.dir)
+	switch {
+	case err == nil && !fi.IsDir():
+		return bad("directory", c.dir, "is a file, not a directory")
+	case err != nil && !os.IsNotExist(err):
+		return fmt.Errorf("badger config: directory %s: %w", c.dir, err)
+	}
+	return nil
+}

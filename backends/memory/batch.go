@@ -1,0 +1,109 @@
+package memory
+
+import (
+	"context"
+	"errors"
+	"slices"
+
+	"github.com/statekit/statekit/runtime"
+)
+
+var errBatchDone = errors.New("batch already committed or discarded")
+
+// batch buffers writes and applies them on Commit, taking each shard's lock once.
+type batch struct {
+	b    *Backend
+	ops  []batchOp
+	done bool
+}
+
+type batchOp struct {
+	shard int
+	h     uint64
+	key   string // for deletes
+	it    *item  // for puts; nil for deletes
+}
+
+// NewBatch returns a Batch that applies its writes on Commit, shard by shard:
+// each shard's writes are atomic, the batch as a whole is not.
+func (b *Backend) NewBatch() runtime.Batch { return &batch{b: b} }
+
+func (w *batch) add(op string, key, value []byte, exp int64, del bool) error {
+	if w.done {
+		return fail(op, key, errBatchDone)
+	}
+	if !runtime.ValidKey(key) {
+		return fail(op, key, runtime.CheckKey(key))
+	}
+	h := w.b.hash(key)
+	o := batchOp{shard: int((h >> w.b.shift) & uint64(len(w.b.shards)-1)), h: h}
+	if del {
+		o.key = string(key)
+	} else {
+		o.it = newItem(key, value, exp)
+	}
+	w.ops = append(w.ops, o)
+	return nil
+}
+
+func (w *batch) Put(key, value []byte) error {
+	return w.add("batch put", key, value, w.b.expiry(0), false)
+}
+
+func (w *batch) PutEntry(e runtime.Entry) error {
+	var exp int64
+	if !e.ExpiresAt.IsZero() {
+		exp = unixNanoClamped(e.ExpiresAt)
+	}
+	return w.add("batch put", e.Key, e.Value, exp, false)
+}
+
+func (w *batch) Delete(key []byte) error {
+	return w.add("batch delete", key, nil, 0, true)
+}
+
+func (w *batch) Commit(ctx context.Context) error {
+	if w.done {
+		return fail("batch commit", nil, errBatchDone)
+	}
+	w.done = true
+	ops := w.ops
+	w.ops = nil
+	if err := ctx.Err(); err != nil {
+		return fail("batch commit", nil, err)
+	}
+	slices.SortStableFunc(ops, func(a, b batchOp) int { return a.shard - b.shard }) // keeps each key's order
+	for len(ops) > 0 {
+		n := 1
+		for n < len(ops) && ops[n].shard == ops[0].shard {
+			n++
+		}
+		s := &w.b.shards[ops[0].shard]
+		s.mu.Lock()
+		if s.tab.Load() == nil {
+			s.mu.Unlock()
+			return fail("batch commit", nil, runtime.ErrClosed)
+		}
+		var puts, dels uint64
+		for _, op := range ops[:n] {
+			t := s.tab.Load() // set and del may rebuild it
+			if op.it == nil {
+				s.del(t, op.h, op.key)
+				dels++
+			} else {
+				s.set(t, op.h, op.it)
+				puts++
+			}
+		}
+		s.mu.Unlock()
+		s.puts.Add(puts)
+		s.deletes.Add(dels)
+		ops = ops[n:]
+	}
+	return nil
+}
+
+func (w *batch) Discard() {
+	w.done = true
+	w.ops = nil
+}
