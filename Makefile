@@ -38,11 +38,19 @@ generate-check: generate
 demo:
 	$(GO) run ./examples/raw
 
-## bench: every benchmark with its peer, BENCHCOUNT runs each; medians and
-## ratios to the peers are printed at the end; raw output goes to BENCHOUT.
+## bench: every benchmark with its peer. Each of BENCHCOUNT rounds runs every
+## benchmark once, so that peers alternate and the machine's drift falls on
+## both alike (-count would run one sub-benchmark's repetitions back to back).
+## Medians and ratios to the peers are printed at the end; raw output goes to
+## BENCHOUT. BENCH selects benchmarks, PKGS packages.
+BENCH ?= .
+PKGS  ?= ./...
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) -timeout 60m ./... | tee $(BENCHOUT)
-	$(GO) test -run '^$$' -bench 'Mixed' -benchmem -cpu 2 -count $(BENCHCOUNT) ./backends/memory | tee -a $(BENCHOUT)
+	@rm -f $(BENCHOUT)
+	@for i in $$(seq $(BENCHCOUNT)); do \
+		echo "== round $$i of $(BENCHCOUNT)"; \
+		$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -count 1 -timeout 60m $(PKGS) | tee -a $(BENCHOUT) || exit 1; \
+	done
 	$(GO) run ./internal/benchreport < $(BENCHOUT)
 	$(GO) run $(BENCHSTAT) $(BENCHOUT)
 

@@ -95,9 +95,9 @@ func (w *batch) Commit(ctx context.Context) error {
 				puts++
 			}
 		}
+		s.puts += puts
+		s.deletes += dels
 		s.mu.Unlock()
-		s.puts.Add(puts)
-		s.deletes.Add(dels)
 		ops = ops[n:]
 	}
 	return nil

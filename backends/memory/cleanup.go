@@ -37,8 +37,8 @@ func (b *Backend) CleanupExpired(ctx context.Context) int {
 			s.del(s.tab.Load(), v.h, v.key) // del may rebuild the table
 		}
 		n := len(expired)
+		s.expired += uint64(n)
 		s.mu.Unlock()
-		s.expired.Add(uint64(n))
 		removed += n
 	}
 	return removed

@@ -355,7 +355,7 @@ func (b *Backend) Restore(ctx context.Context, entries iter.Seq2[skrt.Entry, err
 		s := &b.shards[i]
 		s.beforeWrite()
 		s.tab.Store(fresh[i].tab.Load())
-		s.bytes.Store(fresh[i].bytes.Load())
+		s.bytes = fresh[i].bytes
 	}
 	return nil
 }
