@@ -75,8 +75,9 @@ type Entry struct {
 // owned by the caller. An error ends the sequence.
 //
 // Restore replaces all contents with entries, which need not be sorted (the last
-// of duplicate keys wins). Entries already expired are skipped. Each backend
-// documents what a failed Restore leaves behind.
+// of duplicate keys wins). Entries already expired are skipped. Restore must
+// copy what it keeps: a source may reuse an entry's bytes once it yields the
+// next one. Each backend documents what a failed Restore leaves behind.
 type Snapshotter interface {
 	Snapshot(ctx context.Context) iter.Seq2[Entry, error]
 	Restore(ctx context.Context, entries iter.Seq2[Entry, error]) error

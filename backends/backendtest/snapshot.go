@@ -203,6 +203,32 @@ func (s *suite) testRestore(t *testing.T) {
 			}
 		}
 	})
+	t.Run("source reuses its buffers", func(t *testing.T) {
+		b := s.open(t)
+		sn := snapshotter(t, b)
+		key, value := make([]byte, 8), make([]byte, 8)
+		err := sn.Restore(ctx, func(yield func(runtime.Entry, error) bool) {
+			for i := range 100 {
+				copy(key, fmt.Sprintf("r:%06d", i)) // overwrites the previous entry's bytes
+				copy(value, fmt.Sprintf("v:%06d", i))
+				if !yield(runtime.Entry{Key: key, Value: value}, nil) {
+					return
+				}
+			}
+		})
+		if err != nil {
+			t.Fatalf("Restore: %v", err)
+		}
+		got := snapshot(t, sn)
+		if len(got) != 100 {
+			t.Fatalf("%d entries, want 100", len(got))
+		}
+		for i, e := range got {
+			if string(e.Key) != fmt.Sprintf("r:%06d", i) || string(e.Value) != fmt.Sprintf("v:%06d", i) {
+				t.Fatalf("entry %d = %q=%q: Restore kept a slice the source reused", i, e.Key, e.Value)
+			}
+		}
+	})
 	t.Run("input error", func(t *testing.T) {
 		b := s.open(t)
 		sn := snapshotter(t, b)

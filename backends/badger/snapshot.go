@@ -116,13 +116,13 @@ func (b *Backend) Restore(ctx context.Context, entries iter.Seq2[runtime.Entry, 
 		return fail("restore", nil, err)
 	}
 
-	r := &restorer{db: b.db, now: time.Now(), buf: z.NewBuffer(restoreFlushBytes+(1<<20), "statekit.restore")}
-	defer r.buf.Release()
+	r := &restorer{db: b.db, now: time.Now()}
 	r.sw = b.db.NewStreamWriter()
 	if err := r.sw.Prepare(); err != nil {
 		r.sw.Cancel()
 		return fail("restore", nil, err)
 	}
+	r.startStream()
 	for n := 0; ok; n++ {
 		if err != nil {
 			return fail("restore", nil, r.abort(err))
@@ -150,14 +150,58 @@ func (b *Backend) Restore(ctx context.Context, entries iter.Seq2[runtime.Entry, 
 }
 
 // restorer feeds a StreamWriter while keys ascend, then a WriteBatch.
+//
+// Feeding the StreamWriter has two halves: marshalling entries into a buffer,
+// and the StreamWriter reading them back and writing its value log. They run in
+// two goroutines on two buffers, so one fills while the other drains.
 type restorer struct {
 	db   *bdb.DB
 	now  time.Time
 	sw   *bdb.StreamWriter // nil once switched to wb
-	buf  *z.Buffer
+	buf  *z.Buffer         // being filled
 	last []byte
 	kv   pb.KV
 	wb   *bdb.WriteBatch
+
+	full   chan *z.Buffer // to the goroutine calling sw.Write
+	empty  chan *z.Buffer // back from it
+	result chan error     // its first error, once full is closed
+}
+
+func (r *restorer) startStream() {
+	r.full = make(chan *z.Buffer, 1)
+	r.empty = make(chan *z.Buffer, 2)
+	r.result = make(chan error, 1)
+	r.buf = z.NewBuffer(restoreFlushBytes+(1<<20), "statekit.restore")
+	r.empty <- z.NewBuffer(restoreFlushBytes+(1<<20), "statekit.restore")
+	sw := r.sw
+	go func() {
+		var err error
+		for buf := range r.full {
+			if err == nil {
+				err = sw.Write(buf)
+			}
+			buf.Reset()
+			r.empty <- buf
+		}
+		r.result <- err
+	}()
+}
+
+// stopStream hands over what is buffered (unless aborting), waits for the
+// writing goroutine and frees the buffers. It returns the first write error.
+func (r *restorer) stopStream(handOver bool) error {
+	if handOver && r.buf.LenNoPadding() > 0 {
+		r.full <- r.buf
+		r.buf = <-r.empty
+	}
+	close(r.full)
+	err := <-r.result
+	r.buf.Release()
+	for range cap(r.empty) - 1 {
+		(<-r.empty).Release()
+	}
+	return err
 }
 
 func (r *restorer) add(e runtime.Entry) error {
@@ -184,22 +228,20 @@ func (r *restorer) add(e runtime.Entry) error {
 	r.kv.Key, r.kv.Value, r.kv.Version, r.kv.ExpiresAt = e.Key, e.Value, 1, expiresAt(e.ExpiresAt)
 	bdb.KVToBuffer(&r.kv, r.buf)
 	if r.buf.LenNoPadding() >= restoreFlushBytes {
-		if err := r.sw.Write(r.buf); err != nil {
-			return err
-		}
-		r.buf.Reset()
+		r.full <- r.buf
+		r.buf = <-r.empty
 	}
 	return nil
 }
 
+// endStream finishes the StreamWriter: everything streamed becomes visible.
 func (r *restorer) endStream() error {
 	sw := r.sw
 	r.sw = nil
-	if err := sw.Write(r.buf); err != nil {
+	if err := r.stopStream(true); err != nil {
 		sw.Cancel()
 		return err
 	}
-	r.buf.Reset()
 	return sw.Flush()
 }
 
@@ -213,6 +255,7 @@ func (r *restorer) finish() error {
 // abort stops whichever writer is active and returns err.
 func (r *restorer) abort(err error) error {
 	if r.sw != nil {
+		_ = r.stopStream(false)
 		r.sw.Cancel()
 		r.sw = nil
 	}

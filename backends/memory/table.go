@@ -166,10 +166,23 @@ func (t *table) rebuilt() *table {
 	}
 	nt := newTable(size)
 	t.each(func(h uint64, it *item) bool {
-		nt.set(h, it)
+		nt.insertNew(h, it)
 		return true
 	})
 	return nt
+}
+
+// insertNew puts it in the first empty slot of its probe sequence: for a table
+// that has no tombstones and cannot already hold the key, as one being rebuilt.
+func (t *table) insertNew(h uint64, it *item) {
+	i := h & t.mask
+	for t.slots[i].item.Load() != nil {
+		i = (i + 1) & t.mask
+	}
+	t.slots[i].hash.Store(h)
+	t.slots[i].item.Store(it)
+	t.used++
+	t.live++
 }
 
 // each calls fn for every item and its hash, stopping when fn returns false.

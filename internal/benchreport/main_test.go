@@ -29,7 +29,7 @@ func TestReport(t *testing.T) {
 	got := out.String()
 	for _, want := range []string{
 		"Get (median ns/op of 3 runs; ratio = peer / statekit)",
-		"statekit                            110.0      -", // median of 100, 120, 110
+		"statekit                            110.0      -",  // median of 100, 120, 110
 		"sync.Map                            220.0   2.00x", // median of 250, 150, 220
 		"Load/1M",
 	} {

@@ -1,0 +1,505 @@
+// Package checkpoint takes durable, verified, portable checkpoints of a
+// runtime.Backend and restores them.
+//
+// A checkpoint is one file, <ID>.ckpt, written to a temporary name, synced,
+// renamed into place and its directory synced: a crash leaves the older
+// checkpoints intact and never a partial file under a checkpoint's name. Its
+// body is a stream of entries (key, value, expiry), zstd-compressed if asked,
+// followed by a trailer with the entry count, the sizes and a SHA-256 of the
+// whole file, so any flipped bit or truncation is detected. FORMAT.md describes
+// the format; it is the same for every backend, so a checkpoint of the memory
+// backend restores into Badger and back.
+//
+// Entries come from the backend's Snapshot when it has one (runtime.Snapshotter:
+// one point in time). Otherwise they come from ListKeys and Get, which is not
+// one point in time (a concurrent write may be half seen) and does not know
+// expiry times (entries are written as never expiring).
+//
+// A restore verifies the whole file before it touches the backend: a corrupt
+// checkpoint changes nothing.
+package checkpoint
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/statekit/statekit/runtime"
+)
+
+// ErrNoCheckpoint is returned by RestoreLatest when the directory holds no
+// valid checkpoint.
+var ErrNoCheckpoint = errors.New("statekit: no valid checkpoint")
+
+// Options configure a Coordinator.
+type Options struct {
+	// Dir holds the checkpoint files; it is created (0700) if missing.
+	Dir string
+	// MaxCheckpoints is how many valid checkpoints are kept; older ones are
+	// deleted after each new checkpoint. At least 1.
+	MaxCheckpoints int
+	// Compress compresses checkpoint bodies with zstd.
+	Compress bool
+	// MinInterval skips a periodic checkpoint while the last one (periodic or
+	// not) is younger than this. 0: never skip.
+	MinInterval time.Duration
+	// Logger receives the coordinator's logs; nil means slog.Default().
+	Logger *slog.Logger
+	// Clock stamps checkpoints and measures MinInterval; nil means the system
+	// clock. The periodic ticker always runs on real time.
+	Clock runtime.Clock
+}
+
+// Info describes one checkpoint.
+type Info struct {
+	ID         string
+	CreatedAt  time.Time
+	Entries    int64
+	SizeBytes  int64
+	Compressed bool
+}
+
+// Stats counts what a Coordinator has done.
+type Stats struct {
+	CheckpointsCreated, CheckpointFailures, Restores, RestoreFailures uint64
+	// CorruptSkipped counts corrupt checkpoints RestoreLatest passed over.
+	CorruptSkipped         uint64
+	LastCheckpointTime     time.Time
+	LastCheckpointDuration time.Duration
+	LastRestoreDuration    time.Duration
+	TotalBytesCheckpointed int64
+}
+
+// Coordinator takes checkpoints of one backend: on demand, periodically once
+// started, and a last one at Shutdown. One checkpoint or restore runs at a time.
+// Use one Coordinator per directory.
+type Coordinator struct {
+	b        runtime.Backend
+	interval time.Duration
+	opts     Options
+	log      *slog.Logger
+	clock    runtime.Clock
+
+	mu       sync.Mutex // one checkpoint or restore at a time; guards the fields below
+	lastID   time.Time  // creation time of the newest checkpoint ID in Dir
+	lastTake time.Time  // when the last checkpoint was taken, for MinInterval
+	closed   bool
+
+	statsMu sync.Mutex
+	stats   Stats
+
+	loopMu   sync.Mutex
+	stop     context.CancelFunc
+	loopDone chan struct{}
+	shutdown bool
+}
+
+// New returns a Coordinator for b that checkpoints every interval once started.
+// It checks opts (an error names the bad option), creates Dir if needed, and
+// removes temporary files a crash left behind. It starts nothing.
+func New(b runtime.Backend, interval time.Duration, opts Options) (*Coordinator, error) {
+	bad := func(what string, v any, why string) error {
+		return fmt.Errorf("checkpoint: %s %v: %w: %s", what, v, runtime.ErrInvalidArgument, why)
+	}
+	switch {
+	case b == nil:
+		return nil, bad("backend", nil, "is nil")
+	case interval <= 0:
+		return nil, bad("interval", interval, "must be positive")
+	case opts.Dir == "":
+		return nil, bad("Options.Dir", `""`, "no directory given")
+	case opts.MaxCheckpoints < 1:
+		return nil, bad("Options.MaxCheckpoints", opts.MaxCheckpoints, "must be at least 1")
+	case opts.MinInterval < 0:
+		return nil, bad("Options.MinInterval", opts.MinInterval, "must not be negative")
+	}
+	if fi, err := os.Stat(opts.Dir); err == nil && !fi.IsDir() {
+		return nil, bad("Options.Dir", opts.Dir, "is a file, not a directory")
+	}
+	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	c := &Coordinator{b: b, interval: interval, opts: opts, log: opts.Logger, clock: opts.Clock}
+	if c.log == nil {
+		c.log = slog.Default()
+	}
+	c.log = c.log.With("component", "checkpoint", "dir", opts.Dir)
+	if c.clock == nil {
+		c.clock = runtime.SystemClock{}
+	}
+	names, err := os.ReadDir(opts.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	for _, d := range names {
+		name := d.Name()
+		switch {
+		case strings.Contains(name, fileExt+tmpMarker):
+			if err := os.Remove(filepath.Join(opts.Dir, name)); err != nil {
+				return nil, fmt.Errorf("checkpoint: removing a temporary file left by a crash: %w", err)
+			}
+			c.log.Warn("removed a temporary checkpoint file left by a crash", "file", name)
+		case strings.HasSuffix(name, fileExt):
+			if t, err := parseID(strings.TrimSuffix(name, fileExt)); err == nil && t.After(c.lastID) {
+				c.lastID = t
+			}
+		}
+	}
+	return c, nil
+}
+
+// Start starts taking a checkpoint every interval until ctx is cancelled or
+// Shutdown is called. A tick is skipped while the last checkpoint is younger
+// than MinInterval; a failed checkpoint is logged and counted, and the ticker
+// goes on. Calling Start again does nothing.
+func (c *Coordinator) Start(ctx context.Context) error {
+	c.loopMu.Lock()
+	defer c.loopMu.Unlock()
+	if c.shutdown {
+		return fmt.Errorf("checkpoint: start: %w", runtime.ErrClosed)
+	}
+	if c.stop != nil {
+		return nil
+	}
+	ctx, c.stop = context.WithCancel(ctx)
+	c.loopDone = make(chan struct{})
+	go c.loop(ctx, c.loopDone)
+	return nil
+}
+
+func (c *Coordinator) loop(ctx context.Context, done chan struct{}) {
+	defer close(done)
+	t := time.NewTicker(c.interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			c.tick(ctx)
+		}
+	}
+}
+
+func (c *Coordinator) tick(ctx context.Context) {
+	c.mu.Lock()
+	young := !c.lastTake.IsZero() && c.clock.Now().Sub(c.lastTake) < c.opts.MinInterval
+	c.mu.Unlock()
+	if young {
+		c.log.Debug("periodic checkpoint skipped: the last one is younger than MinInterval")
+		return
+	}
+	if _, err := c.CreateCheckpoint(ctx); err != nil && ctx.Err() == nil {
+		c.log.Error("periodic checkpoint failed", "err", err)
+	}
+}
+
+// nextID returns a creation time for a new checkpoint: now, or just after the
+// newest existing ID, so that IDs sort by creation even if the clock goes back.
+// c.mu must be held.
+func (c *Coordinator) nextID() time.Time {
+	t := c.clock.Now().UTC()
+	if !t.After(c.lastID) {
+		t = c.lastID.Add(time.Nanosecond)
+	}
+	c.lastID = t
+	return t
+}
+
+// CreateCheckpoint takes a checkpoint now, then applies retention. Concurrent
+// calls run one after another.
+func (c *Coordinator) CreateCheckpoint(ctx context.Context) (Info, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return Info{}, fmt.Errorf("checkpoint: create: %w", runtime.ErrClosed)
+	}
+	start := time.Now()
+	created := c.nextID()
+	id := formatID(created)
+	info, err := writeFile(ctx, c.opts.Dir, id, created, c.clock.Now(), c.opts.Compress, c.entries(ctx))
+	took := time.Since(start)
+	if err != nil {
+		c.count(func(s *Stats) { s.CheckpointFailures++ })
+		c.log.Error("checkpoint failed", "id", id, "err", err)
+		return Info{}, err
+	}
+	c.lastTake = c.clock.Now()
+	c.count(func(s *Stats) {
+		s.CheckpointsCreated++
+		s.LastCheckpointTime = created
+		s.LastCheckpointDuration = took
+		s.TotalBytesCheckpointed += info.SizeBytes
+	})
+	c.log.Info("checkpoint created", "id", id, "entries", info.Entries, "bytes", info.SizeBytes, "duration", took)
+	c.retain(id)
+	return info, nil
+}
+
+// entries is what a checkpoint writes: the backend's snapshot, or, for a backend
+// without one, ListKeys and Get (not one point in time; no expiry times).
+func (c *Coordinator) entries(ctx context.Context) iter.Seq2[runtime.Entry, error] {
+	if s, ok := c.b.(runtime.Snapshotter); ok {
+		return s.Snapshot(ctx)
+	}
+	return func(yield func(runtime.Entry, error) bool) {
+		keys, err := c.b.ListKeys(ctx, nil)
+		if err != nil {
+			yield(runtime.Entry{}, err)
+			return
+		}
+		for _, k := range keys {
+			v, ok, err := c.b.Get(ctx, k)
+			if err != nil {
+				yield(runtime.Entry{}, err)
+				return
+			}
+			if ok && !yield(runtime.Entry{Key: k, Value: v}, nil) {
+				return
+			}
+		}
+	}
+}
+
+// retain deletes checkpoints beyond the newest MaxCheckpoints valid ones. The
+// checkpoint just written (newest) is always kept. Validity here is the cheap
+// check of OpenFile (header, trailer, size); files that fail it do not count,
+// and are deleted once older than a kept one. c.mu must be held.
+func (c *Coordinator) retain(newest string) {
+	ids, err := c.ids()
+	if err != nil {
+		c.log.Error("retention: listing checkpoints", "err", err)
+		return
+	}
+	kept := 0
+	for _, id := range ids { // newest first
+		path := c.path(id)
+		if kept < c.opts.MaxCheckpoints || id == newest {
+			r, err := OpenFile(path)
+			if err == nil {
+				r.Close()
+				kept++
+				continue
+			}
+			if kept == 0 {
+				c.log.Warn("retention: keeping an unreadable checkpoint newer than every valid one", "id", id, "err", err)
+				continue
+			}
+		}
+		if err := os.Remove(path); err != nil {
+			c.log.Error("retention: deleting a checkpoint", "id", id, "err", err)
+			continue
+		}
+		c.log.Debug("retention: deleted a checkpoint", "id", id)
+	}
+}
+
+// ids returns the IDs of the checkpoint files in Dir, newest first.
+func (c *Coordinator) ids() ([]string, error) {
+	names, err := os.ReadDir(c.opts.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	var ids []string
+	for _, d := range names {
+		id, ok := strings.CutSuffix(d.Name(), fileExt)
+		if ok && d.Type().IsRegular() && idPattern.MatchString(id) {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	slices.Reverse(ids)
+	return ids, nil
+}
+
+func (c *Coordinator) path(id string) string { return filepath.Join(c.opts.Dir, id+fileExt) }
+
+// List returns the checkpoints in Dir that pass the cheap check (header,
+// trailer, size), newest first. Others are logged and left out.
+func (c *Coordinator) List() ([]Info, error) {
+	ids, err := c.ids()
+	if err != nil {
+		return nil, err
+	}
+	infos := make([]Info, 0, len(ids))
+	for _, id := range ids {
+		r, err := OpenFile(c.path(id))
+		if err != nil {
+			c.log.Warn("list: skipping an unreadable checkpoint", "id", id, "err", err)
+			continue
+		}
+		infos = append(infos, r.Info())
+		r.Close()
+	}
+	return infos, nil
+}
+
+// RestoreLatest restores the newest valid checkpoint, trying older ones when
+// newer ones are corrupt (each skip is logged and counted). It returns
+// ErrNoCheckpoint when none is valid; the backend is then unchanged.
+func (c *Coordinator) RestoreLatest(ctx context.Context) (Info, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return Info{}, fmt.Errorf("checkpoint: restore: %w", runtime.ErrClosed)
+	}
+	ids, err := c.ids()
+	if err != nil {
+		return Info{}, err
+	}
+	for _, id := range ids {
+		info, err := c.restore(ctx, id)
+		switch {
+		case err == nil:
+			return info, nil
+		case errors.Is(err, runtime.ErrCorrupt):
+			c.count(func(s *Stats) { s.CorruptSkipped++ })
+			c.log.Warn("restore: skipping a corrupt checkpoint", "id", id, "err", err)
+		default:
+			return Info{}, err
+		}
+	}
+	return Info{}, fmt.Errorf("checkpoint: restore latest from %s: %w", c.opts.Dir, ErrNoCheckpoint)
+}
+
+// Restore restores the checkpoint with the given ID, which must name a
+// checkpoint in Dir. A corrupt checkpoint is an error wrapping
+// runtime.ErrCorrupt, and leaves the backend unchanged.
+func (c *Coordinator) Restore(ctx context.Context, id string) error {
+	if _, err := parseID(id); err != nil {
+		return fmt.Errorf("checkpoint: restore: %w", err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return fmt.Errorf("checkpoint: restore: %w", runtime.ErrClosed)
+	}
+	_, err := c.restore(ctx, id)
+	return err
+}
+
+// restore verifies checkpoint id, then replaces the backend's contents with it.
+// c.mu must be held.
+func (c *Coordinator) restore(ctx context.Context, id string) (Info, error) {
+	start := time.Now()
+	info, err := c.restoreFile(ctx, c.path(id))
+	if err != nil {
+		c.count(func(s *Stats) { s.RestoreFailures++ })
+		return Info{}, err
+	}
+	took := time.Since(start)
+	c.count(func(s *Stats) {
+		s.Restores++
+		s.LastRestoreDuration = took
+	})
+	c.log.Info("checkpoint restored", "id", id, "entries", info.Entries, "duration", took)
+	return info, nil
+}
+
+func (c *Coordinator) restoreFile(ctx context.Context, path string) (Info, error) {
+	r, err := OpenFile(path)
+	if err != nil {
+		return Info{}, err
+	}
+	defer r.Close()
+	if err := r.Verify(ctx); err != nil {
+		return Info{}, err
+	}
+	if err := RestoreInto(ctx, c.b, r, c.clock.Now()); err != nil {
+		return Info{}, err
+	}
+	return r.Info(), nil
+}
+
+// RestoreInto replaces b's contents with r's entries, skipping those expired
+// at now. It uses b's Restore when b is a runtime.Snapshotter; otherwise it
+// deletes every key and puts each entry (with its remaining TTL when b is a
+// runtime.TTLWriter), which is not atomic. Call r.Verify first: RestoreInto
+// notices damage only when it reaches it.
+func RestoreInto(ctx context.Context, b runtime.Backend, r *Reader, now time.Time) error {
+	live := func(yield func(runtime.Entry, error) bool) {
+		for e, err := range r.entries(ctx, true) { // backends copy what they keep
+			if err == nil && !e.ExpiresAt.IsZero() && !e.ExpiresAt.After(now) {
+				continue
+			}
+			if !yield(e, err) {
+				return
+			}
+		}
+	}
+	if s, ok := b.(runtime.Snapshotter); ok {
+		return s.Restore(ctx, live)
+	}
+	keys, err := b.ListKeys(ctx, nil)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := b.Delete(ctx, k); err != nil {
+			return err
+		}
+	}
+	tw, canTTL := b.(runtime.TTLWriter)
+	for e, err := range live {
+		if err != nil {
+			return err
+		}
+		if !e.ExpiresAt.IsZero() && canTTL {
+			err = tw.PutTTL(ctx, e.Key, e.Value, e.ExpiresAt.Sub(now))
+		} else {
+			err = b.Put(ctx, e.Key, e.Value)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *Coordinator) count(f func(*Stats)) {
+	c.statsMu.Lock()
+	f(&c.stats)
+	c.statsMu.Unlock()
+}
+
+// Stats returns what the coordinator has done so far.
+func (c *Coordinator) Stats() Stats {
+	c.statsMu.Lock()
+	defer c.statsMu.Unlock()
+	return c.stats
+}
+
+// Shutdown stops the periodic loop and waits for it, takes a final checkpoint,
+// and closes the coordinator: later calls return runtime.ErrClosed, except
+// List and Stats. It is idempotent: a second call returns nil at once. ctx
+// bounds the final checkpoint.
+func (c *Coordinator) Shutdown(ctx context.Context) error {
+	c.loopMu.Lock()
+	if c.shutdown {
+		c.loopMu.Unlock()
+		return nil
+	}
+	c.shutdown = true
+	stop, done := c.stop, c.loopDone
+	c.loopMu.Unlock()
+	if stop != nil {
+		stop()
+		<-done
+	}
+	_, err := c.CreateCheckpoint(ctx)
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("checkpoint: shutdown: final checkpoint: %w", err)
+	}
+	return nil
+}
