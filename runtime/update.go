@@ -67,6 +67,20 @@ func UpdateTTL(ctx context.Context, b Backend, key []byte, ttl time.Duration, fn
 	}
 }
 
+// PutTTL puts value under key with ttl: Put for a ttl of 0 (the backend's
+// default), TTLWriter.PutTTL otherwise. A ttl on a backend without TTLWriter is
+// an error wrapping errors.ErrUnsupported.
+func PutTTL(ctx context.Context, b Backend, key, value []byte, ttl time.Duration) error {
+	if ttl == 0 {
+		return b.Put(ctx, key, value)
+	}
+	tw, ok := b.(TTLWriter)
+	if !ok {
+		return NewError("runtime", "put", key, fmt.Errorf("ttl %v: backend %T has no TTLWriter: %w", ttl, b, errors.ErrUnsupported))
+	}
+	return tw.PutTTL(ctx, key, value, ttl)
+}
+
 // updateStripes serializes UpdateTTL on backends without Updater. It holds no
 // data and no configuration, only mutual exclusion, so sharing it between
 // backends costs at most a brief wait when two keys hash to one stripe.

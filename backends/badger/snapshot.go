@@ -84,14 +84,15 @@ func (b *Backend) Snapshot(ctx context.Context) iter.Seq2[runtime.Entry, error] 
 const restoreFlushBytes = 8 << 20
 
 // Restore replaces all contents with entries, holding every other operation off
-// until it is done. While the keys ascend strictly, it bulk-loads them with
-// Badger's StreamWriter; from the first key out of order on, it writes the rest
-// through a WriteBatch (the last of duplicate keys wins). Entries already
-// expired are skipped.
+// until it is done. Up to 4096 entries are written with one batch. Beyond that,
+// while the keys ascend strictly, it bulk-loads them with Badger's
+// StreamWriter; from the first key out of order on, it writes the rest through
+// a WriteBatch (the last of duplicate keys wins). Entries already expired are
+// skipped.
 //
-// Restore reads the first entry before it drops anything, so an input that
-// fails at once changes nothing. An input that fails later, a bad key or a
-// cancelled ctx leaves part of the entries in place: verify the input first
+// Restore reads the first 4096 entries before it drops anything, so an input
+// that fails among them changes nothing. An input that fails later, a bad key
+// or a cancelled ctx leaves part of the entries in place: verify the input first
 // (the checkpoint coordinator does), then restore.
 func (b *Backend) Restore(ctx context.Context, entries iter.Seq2[runtime.Entry, error]) error {
 	if b.closed.Load() {
@@ -108,21 +109,45 @@ func (b *Backend) Restore(ctx context.Context, entries iter.Seq2[runtime.Entry, 
 	}
 	next, stop := iter.Pull2(entries)
 	defer stop()
+
+	// Gather the first entries before dropping anything. An input that ends
+	// among them is written with one batch: the StreamWriter's fixed costs
+	// would dominate. And an input that fails among them changes nothing.
+	var head []runtime.Entry
+	var arena []byte
 	first, err, ok := next()
+	for ; ok && err == nil && len(head) < smallRestore; first, err, ok = next() {
+		if !runtime.ValidKey(first.Key) {
+			return fail("restore", first.Key, runtime.CheckKey(first.Key))
+		}
+		if err := b.checkValue(first.Value); err != nil {
+			return fail("restore", first.Key, err)
+		}
+		e := runtime.Entry{ExpiresAt: first.ExpiresAt}
+		e.Key, arena = carve(arena, first.Key)
+		e.Value, arena = carve(arena, first.Value)
+		head = append(head, e)
+	}
 	if ok && err != nil {
 		return fail("restore", nil, err)
 	}
 	if err := ctx.Err(); err != nil {
 		return fail("restore", nil, err)
 	}
+	if !ok {
+		return fail("restore", nil, b.restoreSmall(head))
+	}
 
 	r := &restorer{db: b.db, now: time.Now()}
-	r.sw = b.db.NewStreamWriter()
-	if err := r.sw.Prepare(); err != nil {
-		r.sw.Cancel()
+	if r.sw, err = b.prepareStream(); err != nil {
 		return fail("restore", nil, err)
 	}
 	r.startStream()
+	for _, e := range head {
+		if err := r.add(e); err != nil {
+			return fail("restore", e.Key, r.abort(err))
+		}
+	}
 	for n := 0; ok; n++ {
 		if err != nil {
 			return fail("restore", nil, r.abort(err))
@@ -149,6 +174,89 @@ func (b *Backend) Restore(ctx context.Context, entries iter.Seq2[runtime.Entry, 
 	return fail("restore", nil, r.finish())
 }
 
+// smallRestore is the most entries Restore writes with one batch rather than
+// Badger's StreamWriter.
+const smallRestore = 4096
+
+// prepareStream returns a StreamWriter ready to load an empty store. A store
+// that has no tables and nothing in its memtable is empty already, and
+// PrepareIncremental spares it the drop, which allocates a new memtable; any
+// other store is dropped.
+func (b *Backend) prepareStream() (*bdb.StreamWriter, error) {
+	if len(b.db.Tables()) == 0 {
+		sw := b.db.NewStreamWriter()
+		if err := sw.PrepareIncremental(); err == nil {
+			return sw, nil
+		}
+		sw.Cancel()
+	}
+	sw := b.db.NewStreamWriter()
+	if err := sw.Prepare(); err != nil {
+		sw.Cancel()
+		return nil, err
+	}
+	return sw, nil
+}
+
+// restoreSmall replaces everything with entries, in one batch that also
+// deletes the keys there were. A store with many keys is dropped instead.
+func (b *Backend) restoreSmall(entries []runtime.Entry) error {
+	var old [][]byte
+	err := b.db.View(func(txn *bdb.Txn) error {
+		opts := bdb.DefaultIteratorOptions
+		opts.PrefetchValues = false
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		for it.Rewind(); it.Valid() && len(old) <= 4*smallRestore; it.Next() {
+			old = append(old, it.Item().KeyCopy(nil))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	wb := b.db.NewWriteBatch()
+	if len(old) > 4*smallRestore {
+		if err := b.db.DropAll(); err != nil {
+			wb.Cancel()
+			return err
+		}
+		old = nil
+	}
+	for _, k := range old {
+		if err := wb.Delete(k); err != nil {
+			wb.Cancel()
+			return err
+		}
+	}
+	now := time.Now()
+	for _, e := range entries { // the entries are copies already
+		var err error
+		if !e.ExpiresAt.IsZero() && !e.ExpiresAt.After(now) {
+			err = wb.Delete(e.Key) // an expired later write hides an earlier one
+		} else {
+			be := bdb.NewEntry(e.Key, e.Value)
+			be.ExpiresAt = expiresAt(e.ExpiresAt)
+			err = wb.SetEntry(be)
+		}
+		if err != nil {
+			wb.Cancel()
+			return err
+		}
+	}
+	return wb.Flush()
+}
+
+// carve copies p into arena and returns the copy, capped at its length.
+func carve(arena, p []byte) ([]byte, []byte) {
+	if cap(arena)-len(arena) < len(p) {
+		arena = make([]byte, 0, max(len(p), 64<<10))
+	}
+	start := len(arena)
+	arena = append(arena, p...)
+	return arena[start:len(arena):len(arena)], arena
+}
+
 // restorer feeds a StreamWriter while keys ascend, then a WriteBatch.
 //
 // Feeding the StreamWriter has two halves: marshalling entries into a buffer,
@@ -172,8 +280,8 @@ func (r *restorer) startStream() {
 	r.full = make(chan *z.Buffer, 1)
 	r.empty = make(chan *z.Buffer, 2)
 	r.result = make(chan error, 1)
-	r.buf = z.NewBuffer(restoreFlushBytes+(1<<20), "statekit.restore")
-	r.empty <- z.NewBuffer(restoreFlushBytes+(1<<20), "statekit.restore")
+	r.buf = z.NewBuffer(1<<20, "statekit.restore") // grows as needed, up to about restoreFlushBytes
+	r.empty <- z.NewBuffer(1<<20, "statekit.restore")
 	sw := r.sw
 	go func() {
 		var err error

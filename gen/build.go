@@ -1,0 +1,452 @@
+package gen
+
+import (
+	"bytes"
+	"fmt"
+	"go/ast"
+	"go/token"
+	"go/types"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/tools/go/packages"
+
+	"github.com/statekit/statekit/runtime"
+)
+
+// builder collects the model and the problems of one package.
+type builder struct {
+	pkg      *packages.Package
+	problems Problems
+}
+
+func (b *builder) problem(pos token.Position, format string, args ...any) {
+	b.problems = append(b.problems, Problem{Pos: pos, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (b *builder) pos(p token.Pos) token.Position { return b.pkg.Fset.Position(p) }
+
+func build(pkg *packages.Package, only []string) (*Model, error) {
+	b := &builder{pkg: pkg}
+	m := &Model{PkgName: pkg.Name, PkgPath: pkg.PkgPath}
+	want := map[string]bool{}
+	for _, name := range only {
+		want[name] = true
+	}
+	found := map[string]bool{}
+	for _, file := range pkg.Syntax {
+		for _, t := range b.file(file) {
+			found[t.Name] = true
+			if len(want) == 0 || want[t.Name] {
+				m.Types = append(m.Types, t)
+			}
+		}
+	}
+	for _, name := range only {
+		if !found[name] {
+			b.problems = append(b.problems, Problem{Pos: token.Position{Filename: "stategen"}, Msg: fmt.Sprintf("-type %s: no //statekit: directive on a type of that name in package %s", name, pkg.Name)})
+		}
+	}
+	b.checkPrefixes(m.Types)
+	if len(b.problems) > 0 {
+		return nil, b.problems.sorted()
+	}
+	return m, nil
+}
+
+// file finds the directives of one file and builds their types. A directive
+// anywhere but in the doc comment of a type declaration is a problem.
+func (b *builder) file(f *ast.File) []*Type {
+	attached := map[*ast.Comment]bool{}
+	var types []*Type
+	for _, decl := range f.Decls {
+		gd, ok := decl.(*ast.GenDecl)
+		if !ok || gd.Tok != token.TYPE {
+			continue
+		}
+		for _, spec := range gd.Specs {
+			ts := spec.(*ast.TypeSpec)
+			doc := ts.Doc
+			if doc == nil && len(gd.Specs) == 1 {
+				doc = gd.Doc
+			}
+			var dirs []*directive
+			var dirComments []*ast.Comment
+			if doc != nil {
+				for _, c := range doc.List {
+					if strings.HasPrefix(c.Text, directivePrefix) {
+						attached[c] = true
+						d, ps := parseDirective(c.Text, b.pos(c.Slash))
+						b.problems = append(b.problems, ps...)
+						if d != nil {
+							dirs = append(dirs, d)
+							dirComments = append(dirComments, c)
+						}
+					}
+				}
+			}
+			switch {
+			case len(dirs) == 0:
+				continue
+			case len(dirs) > 1:
+				b.problem(b.pos(dirComments[1].Slash), "type %s has more than one //statekit: directive", ts.Name.Name)
+				continue
+			}
+			if t := b.typ(ts, dirs[0]); t != nil {
+				types = append(types, t)
+			}
+		}
+	}
+	for _, cg := range f.Comments {
+		for _, c := range cg.List {
+			if strings.HasPrefix(c.Text, directivePrefix) && !attached[c] {
+				b.problem(b.pos(c.Slash), "%s must be in the doc comment of a type declaration", strings.Fields(c.Text)[0])
+			}
+		}
+	}
+	return types
+}
+
+// typ builds one annotated type.
+func (b *builder) typ(ts *ast.TypeSpec, d *directive) *Type {
+	pos := b.pos(ts.Name.Pos())
+	t := &Type{Name: ts.Name.Name, Kind: d.kind, Pos: pos, File: pos.Filename}
+	before := len(b.problems)
+	b.problems = append(b.problems, d.apply(t)...)
+	obj, _ := b.pkg.TypesInfo.Defs[ts.Name].(*types.TypeName)
+	if obj == nil {
+		b.problem(pos, "%s: no type information", t.Name)
+		return nil
+	}
+	if ts.TypeParams != nil {
+		b.problem(pos, "//statekit:%s on %s: generic types are not supported", d.kind, t.Name)
+		return nil
+	}
+	if obj.IsAlias() {
+		b.problem(pos, "//statekit:%s on %s: a type alias; put the directive on the type it names", d.kind, t.Name)
+		return nil
+	}
+	named := obj.Type().(*types.Named)
+	st, ok := named.Underlying().(*types.Struct)
+	if !ok {
+		b.problem(pos, "//statekit:%s applies to struct types; %s is %s", d.kind, t.Name, describe(named.Underlying()))
+		return nil
+	}
+	for i := range st.NumFields() {
+		if f := b.field(t, st.Field(i), st.Tag(i)); f != nil {
+			t.Fields = append(t.Fields, f)
+			if f.IsKey {
+				t.Keys = append(t.Keys, f)
+			}
+			if f.CBOR != nil {
+				t.Codec = append(t.Codec, f)
+				t.HasIntKeys = t.HasIntKeys || f.CBOR.IsInt
+			}
+		}
+	}
+	if len(t.Keys) == 0 {
+		b.problem(pos, "%s has no key fields: mark the fields that identify a value with `statekit:\"key\"`", t.Name)
+	}
+	sort.SliceStable(t.Codec, func(i, j int) bool { return bytes.Compare(t.Codec[i].CBOR.Encoded, t.Codec[j].CBOR.Encoded) < 0 })
+	for i := 1; i < len(t.Codec); i++ {
+		if bytes.Equal(t.Codec[i].CBOR.Encoded, t.Codec[i-1].CBOR.Encoded) {
+			b.problem(t.Codec[i].Pos, "field %s has the CBOR key %q, as field %s does: duplicate key names", t.Codec[i].Name, t.Codec[i].CBOR.Name, t.Codec[i-1].Name)
+		}
+	}
+	b.mergeMethod(t, named)
+	b.checkNames(t, named)
+	if len(b.problems) > before {
+		return nil
+	}
+	return t
+}
+
+func describe(t types.Type) string {
+	switch t.(type) {
+	case *types.Basic:
+		return "a " + t.String()
+	case *types.Slice:
+		return "a slice"
+	case *types.Map:
+		return "a map"
+	case *types.Pointer:
+		return "a pointer"
+	case *types.Interface:
+		return "an interface"
+	case *types.Signature:
+		return "a func"
+	case *types.Array:
+		return "an array"
+	case *types.Chan:
+		return "a channel"
+	}
+	return t.String()
+}
+
+// field builds one field from its type and tags.
+func (b *builder) field(t *Type, v *types.Var, tag string) *Field {
+	pos := b.pos(v.Pos())
+	f := &Field{Name: v.Name(), Pos: pos, Type: v.Type(), Exported: v.Exported()}
+	if v.Embedded() {
+		b.problem(pos, "%s.%s: embedded fields are not supported; give the field a name", t.Name, v.Name())
+		return nil
+	}
+	f.Kind, f.Bits, f.Named = classify(v.Type())
+	codecKind := f.Kind
+	if hasCodecMethods(v.Type()) {
+		codecKind = Other
+	}
+	st := reflect.StructTag(tag)
+	if sk, ok := st.Lookup("statekit"); ok {
+		b.statekitTag(t, f, sk)
+	}
+	b.cborTag(t, f, st, codecKind)
+	f.codecOther = codecKind == Other
+	return f
+}
+
+var keyKinds = map[FieldKind]bool{Bool: true, Int: true, Uint: true, String: true, Bytes: true, Time: true}
+
+func (b *builder) statekitTag(t *Type, f *Field, tag string) {
+	name := strings.TrimSpace(tag)
+	if strings.Contains(name, ",") {
+		b.problem(f.Pos, "%s.%s: statekit tag %q: one of key, %s", t.Name, f.Name, tag, opList())
+		return
+	}
+	if name == "key" {
+		f.IsKey = true
+		if !keyKinds[f.Kind] {
+			b.problem(f.Pos, "%s.%s: a key field has type %s; keys can be string, []byte, bool, integers or time.Time", t.Name, f.Name, typeString(f.Type))
+		}
+		return
+	}
+	op, ok := opNames[name]
+	if !ok {
+		b.problem(f.Pos, "%s.%s: unknown statekit tag %q%s; want key or an op: %s", t.Name, f.Name, name, suggest(name, append([]string{"key"}, opSlice()...)), opList())
+		return
+	}
+	f.Op = op
+	f.explicitOp = true
+	numeric := f.Kind == Int || f.Kind == Uint || f.Kind == Float32 || f.Kind == Float64
+	switch {
+	case op == Sum && !numeric:
+		b.problem(f.Pos, "%s.%s: sum needs a number; the field is %s", t.Name, f.Name, typeString(f.Type))
+	case (op == Min || op == Max) && !numeric && f.Kind != Time:
+		b.problem(f.Pos, "%s.%s: %s needs a number or a time.Time; the field is %s", t.Name, f.Name, op, typeString(f.Type))
+	case op == Count && f.Kind != Int && f.Kind != Uint:
+		b.problem(f.Pos, "%s.%s: count needs an integer; the field is %s", t.Name, f.Name, typeString(f.Type))
+	}
+}
+
+func opSlice() []string { return []string{"sum", "min", "max", "count", "first", "last"} }
+func opList() string    { return strings.Join(opSlice(), ", ") }
+
+// cborTag reads the cbor tag (or, without one, the json tag, as fxamacker
+// does) and sets f.CBOR and f.OmitEmpty.
+func (b *builder) cborTag(t *Type, f *Field, st reflect.StructTag, codecKind FieldKind) {
+	tag, ok := st.Lookup("cbor")
+	if !ok {
+		tag = st.Get("json")
+	}
+	if !f.Exported || tag == "-" {
+		if f.explicitOp {
+			why := "is unexported"
+			if f.Exported {
+				why = `is tagged cbor:"-"`
+			}
+			b.problem(f.Pos, "%s.%s: the field %s, so the CBOR codec does not store it and its %s would be lost", t.Name, f.Name, why, f.Op)
+		}
+		return
+	}
+	name, opts, _ := strings.Cut(tag, ",")
+	key := &CBORKey{Name: name}
+	if name == "" {
+		key.Name = f.Name
+	}
+	for _, o := range strings.Split(opts, ",") {
+		switch o {
+		case "":
+		case "omitempty":
+			if codecKind == Time || codecKind == Other {
+				b.problem(f.Pos, "%s.%s: omitempty is supported on bool, number, string and []byte fields only", t.Name, f.Name)
+			}
+			f.OmitEmpty = true
+		case "keyasint":
+			n, err := strconv.ParseInt(name, 10, 64)
+			if err != nil {
+				b.problem(f.Pos, "%s.%s: keyasint needs an integer name, not %q", t.Name, f.Name, name)
+				return
+			}
+			key.IsInt, key.Int, key.Name = true, n, strconv.FormatInt(n, 10)
+		default:
+			b.problem(f.Pos, "%s.%s: cbor tag option %q is not supported; use omitempty or keyasint", t.Name, f.Name, o)
+		}
+	}
+	var err error
+	if key.IsInt {
+		key.Encoded, err = runtime.CBOREncMode.Marshal(key.Int)
+	} else {
+		key.Encoded, err = runtime.CBOREncMode.Marshal(key.Name)
+	}
+	if err != nil {
+		b.problem(f.Pos, "%s.%s: encoding its CBOR key: %v", t.Name, f.Name, err)
+		return
+	}
+	f.CBOR = key
+}
+
+// classify returns a type's kind, its integer size and whether it is a named
+// type (other than time.Time).
+func classify(t types.Type) (kind FieldKind, bits int, named bool) {
+	if isTime(t) {
+		return Time, 0, false
+	}
+	_, named = t.(*types.Named)
+	switch u := t.Underlying().(type) {
+	case *types.Basic:
+		switch u.Kind() {
+		case types.Bool:
+			return Bool, 0, named
+		case types.Int, types.Int8, types.Int16, types.Int32, types.Int64:
+			return Int, intBits(u.Kind()), named
+		case types.Uint, types.Uint8, types.Uint16, types.Uint32, types.Uint64, types.Uintptr:
+			return Uint, intBits(u.Kind()), named
+		case types.Float32:
+			return Float32, 32, named
+		case types.Float64:
+			return Float64, 64, named
+		case types.String:
+			return String, 0, named
+		}
+	case *types.Slice:
+		if e, ok := u.Elem().(*types.Basic); ok && e.Kind() == types.Byte && types.Identical(u.Elem(), types.Typ[types.Byte]) {
+			return Bytes, 0, named
+		}
+	}
+	return Other, 0, named
+}
+
+func intBits(k types.BasicKind) int {
+	switch k {
+	case types.Int8, types.Uint8:
+		return 8
+	case types.Int16, types.Uint16:
+		return 16
+	case types.Int32, types.Uint32:
+		return 32
+	case types.Int64, types.Uint64:
+		return 64
+	}
+	return 0 // int, uint, uintptr: the platform's size
+}
+
+func isTime(t types.Type) bool {
+	n, ok := t.(*types.Named)
+	return ok && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == "time" && n.Obj().Name() == "Time"
+}
+
+// hasCodecMethods reports whether fxamacker would encode or decode a value of t
+// through its own methods (CBOR or binary marshalling) rather than by kind.
+func hasCodecMethods(t types.Type) bool {
+	if isTime(t) {
+		return false
+	}
+	ms := types.NewMethodSet(types.NewPointer(t))
+	for _, name := range []string{"MarshalCBOR", "UnmarshalCBOR", "MarshalBinary", "UnmarshalBinary"} {
+		if ms.Lookup(nil, name) != nil {
+			return true
+		}
+	}
+	return false
+}
+
+func typeString(t types.Type) string {
+	return types.TypeString(t, func(p *types.Package) string { return p.Name() })
+}
+
+// mergeMethod looks for a Merge method and checks its signature.
+func (b *builder) mergeMethod(t *Type, named *types.Named) {
+	ms := types.NewMethodSet(types.NewPointer(named))
+	sel := ms.Lookup(nil, "Merge")
+	if sel == nil {
+		return
+	}
+	fn := sel.Obj().(*types.Func)
+	sig := fn.Type().(*types.Signature)
+	pos := b.pos(fn.Pos())
+	ptr := types.NewPointer(named)
+	switch {
+	case sig.Params().Len() == 1 && sig.Results().Len() == 1 &&
+		types.Identical(sig.Params().At(0).Type(), named) && types.Identical(sig.Results().At(0).Type(), named):
+		t.Merge = MergeValue
+	case sig.Params().Len() == 1 && sig.Results().Len() == 0 && types.Identical(sig.Params().At(0).Type(), ptr):
+		if _, isPtr := sig.Recv().Type().(*types.Pointer); !isPtr {
+			b.problem(pos, "%s.Merge(other *%s) needs a pointer receiver to change the value it merges into", t.Name, t.Name)
+			return
+		}
+		t.Merge = MergePointer
+	default:
+		b.problem(pos, "%s has a Merge method %s; want Merge(other %s) %s or Merge(other *%s), or rename it", t.Name, typeString(sig), t.Name, t.Name, t.Name)
+		return
+	}
+	for _, f := range t.Fields {
+		if f.explicitOp {
+			b.problem(f.Pos, "%s.%s: %s has a Merge method, which replaces field ops: remove the statekit:%q tag", t.Name, f.Name, t.Name, f.Op)
+		}
+	}
+}
+
+// GeneratedNames returns the package-level names stategen declares for t.
+func GeneratedNames(t *Type) []string {
+	lower := Unexported(t.Name)
+	names := []string{t.Name + "Key", t.Name + "Store", "New" + t.Name + "Store",
+		lower + "CBOR", lower + "DecodeCBOR", lower + "Merge", lower + "MergeFunc", lower + "Prefix"}
+	if t.Kind == Window {
+		names = append(names, lower+"TimerPrefix", lower+"Spec")
+	}
+	return names
+}
+
+// GeneratedMethods returns the methods stategen declares on t.
+var GeneratedMethods = []string{"StateKey", "MarshalCBOR", "UnmarshalCBOR", "AppendCBOR"}
+
+// Unexported returns name with its first letter lowered: "ClickWindow" ->
+// "clickWindow", "URLCount" -> "uRLCount".
+func Unexported(name string) string {
+	r, n := utf8.DecodeRuneInString(name)
+	return string(unicode.ToLower(r)) + name[n:]
+}
+
+// checkNames reports names stategen would declare that the package or the type
+// already has.
+func (b *builder) checkNames(t *Type, named *types.Named) {
+	scope := b.pkg.Types.Scope()
+	for _, name := range GeneratedNames(t) {
+		if obj := scope.Lookup(name); obj != nil {
+			b.problem(t.Pos, "stategen declares %s for %s, but the package already has it (%s)", name, t.Name, b.pos(obj.Pos()))
+		}
+	}
+	ms := types.NewMethodSet(types.NewPointer(named))
+	for _, name := range GeneratedMethods {
+		if sel := ms.Lookup(nil, name); sel != nil {
+			b.problem(b.pos(sel.Obj().Pos()), "stategen declares the method %s.%s, but %s already has it", t.Name, name, t.Name)
+		}
+	}
+}
+
+// checkPrefixes reports two stores of one kind with the same prefix.
+func (b *builder) checkPrefixes(ts []*Type) {
+	seen := map[string]*Type{}
+	for _, t := range ts {
+		k := t.Kind.String() + "/" + t.Prefix
+		if other, ok := seen[k]; ok {
+			b.problem(t.Pos, "%s and %s would share the %s prefix %q: set prefix= on one of them", other.Name, t.Name, t.Kind, t.Prefix)
+			continue
+		}
+		seen[k] = t
+	}
+}

@@ -1,0 +1,38 @@
+package runtime
+
+import (
+	"fmt"
+	"sync"
+)
+
+// Helpers for generated stores.
+
+// CorruptValue is the error for a stored value of typeName, under key, that
+// does not decode: it wraps ErrCorrupt and the decoder's error.
+func CorruptValue(typeName string, key []byte, err error) error {
+	return fmt.Errorf("%w: %s value at key %s: %w", ErrCorrupt, typeName, AppendQuotedKey(nil, key), err)
+}
+
+// CorruptKey is the error for a key under a store's prefix that does not
+// decode: it wraps ErrCorrupt (which err already does).
+func CorruptKey(typeName string, key []byte, err error) error {
+	return fmt.Errorf("%s key %s: %w", typeName, AppendQuotedKey(nil, key), err)
+}
+
+// BufPool recycles encode buffers. The zero value is ready to use.
+type BufPool struct{ p sync.Pool }
+
+// Get returns an empty buffer.
+func (p *BufPool) Get() []byte {
+	if b, ok := p.p.Get().(*[]byte); ok {
+		return (*b)[:0]
+	}
+	return make([]byte, 0, 256)
+}
+
+// Put returns b to the pool; buffers that grew past 64 KiB are dropped.
+func (p *BufPool) Put(b []byte) {
+	if cap(b) <= 64<<10 {
+		p.p.Put(&b)
+	}
+}
