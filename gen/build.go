@@ -6,6 +6,7 @@ import (
 	"go/ast"
 	"go/token"
 	"go/types"
+	"path/filepath"
 	"reflect"
 	"sort"
 	"strconv"
@@ -168,6 +169,9 @@ func (b *builder) typ(ts *ast.TypeSpec, d *directive) *Type {
 func describe(t types.Type) string {
 	switch t.(type) {
 	case *types.Basic:
+		if strings.ContainsRune("aeiou", rune(t.String()[0])) {
+			return "an " + t.String()
+		}
 		return "a " + t.String()
 	case *types.Slice:
 		return "a slice"
@@ -364,6 +368,11 @@ func hasCodecMethods(t types.Type) bool {
 	return false
 }
 
+// shortPos formats a position as file.go:LINE:COL, as problems are.
+func shortPos(p token.Position) string {
+	return fmt.Sprintf("%s:%d:%d", filepath.Base(p.Filename), p.Line, p.Column)
+}
+
 func typeString(t types.Type) string {
 	return types.TypeString(t, func(p *types.Package) string { return p.Name() })
 }
@@ -427,7 +436,7 @@ func (b *builder) checkNames(t *Type, named *types.Named) {
 	scope := b.pkg.Types.Scope()
 	for _, name := range GeneratedNames(t) {
 		if obj := scope.Lookup(name); obj != nil {
-			b.problem(t.Pos, "stategen declares %s for %s, but the package already has it (%s)", name, t.Name, b.pos(obj.Pos()))
+			b.problem(t.Pos, "stategen declares %s for %s, but the package already has it (%s)", name, t.Name, shortPos(b.pos(obj.Pos())))
 		}
 	}
 	ms := types.NewMethodSet(types.NewPointer(named))

@@ -48,9 +48,17 @@ func Load(ctx context.Context, cfg Config) (*Model, error) {
 	}
 	pkg := pkgs[0]
 	if len(pkg.Errors) > 0 {
+		// go list repeats the compiler's first error in its own: report the
+		// parser's and type checker's errors when there are any.
+		precise := false
+		for _, e := range pkg.Errors {
+			precise = precise || e.Kind != packages.ListError
+		}
 		var ps Problems
 		for _, e := range pkg.Errors {
-			ps = append(ps, Problem{Pos: parsePos(e.Pos), Msg: e.Msg})
+			if !precise || e.Kind != packages.ListError {
+				ps = append(ps, Problem{Pos: parsePos(e.Pos), Msg: e.Msg})
+			}
 		}
 		return nil, ps.sorted()
 	}

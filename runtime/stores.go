@@ -19,20 +19,23 @@ func CorruptKey(typeName string, key []byte, err error) error {
 	return fmt.Errorf("%s key %s: %w", typeName, AppendQuotedKey(nil, key), err)
 }
 
-// BufPool recycles encode buffers. The zero value is ready to use.
+// BufPool recycles encode buffers. The zero value is ready to use. It hands
+// out pointers, so that returning a buffer allocates nothing.
 type BufPool struct{ p sync.Pool }
 
 // Get returns an empty buffer.
-func (p *BufPool) Get() []byte {
+func (p *BufPool) Get() *[]byte {
 	if b, ok := p.p.Get().(*[]byte); ok {
-		return (*b)[:0]
+		*b = (*b)[:0]
+		return b
 	}
-	return make([]byte, 0, 256)
+	b := make([]byte, 0, 256)
+	return &b
 }
 
 // Put returns b to the pool; buffers that grew past 64 KiB are dropped.
-func (p *BufPool) Put(b []byte) {
-	if cap(b) <= 64<<10 {
-		p.p.Put(&b)
+func (p *BufPool) Put(b *[]byte) {
+	if cap(*b) <= 64<<10 {
+		p.p.Put(b)
 	}
 }

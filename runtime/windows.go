@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -63,8 +64,9 @@ type WindowSpec struct {
 // state. A crash after the timer and before the state leaves a timer that fires
 // nothing; never state without a timer.
 type Windows struct {
-	b    Backend
-	spec WindowSpec
+	b      Backend
+	spec   WindowSpec
+	timers timerCache
 	// fired: windows whose End+Lateness is at or before this (Unix ns) have
 	// fired; Add drops events for them. It lives in memory only: after a
 	// restart, events for fired windows are accepted until FireDue runs.
@@ -130,8 +132,17 @@ func (w *Windows) Add(ctx context.Context, fields []byte, at time.Time, merge Up
 		return err
 	}
 	fired := w.fired.Load()
-	var key []byte
+	n := len(fields) + max(len(w.spec.StatePrefix), len(w.spec.TimerPrefix)) + 8
+	key, tk := make([]byte, 0, n), make([]byte, 0, n)
 	added := 0
+	// If the state vanished after ensureTimer (or the cache) saw it, a
+	// concurrent FireDue fired the window and deleted its timer: the update
+	// recreates the state, which then needs a timer again.
+	created := false
+	update := func(old []byte, found bool) ([]byte, bool, error) {
+		created = !found
+		return merge(old, found)
+	}
 	for _, win := range wins {
 		if win.End.Add(w.spec.Lateness).UnixNano() <= fired {
 			continue
@@ -139,11 +150,26 @@ func (w *Windows) Add(ctx context.Context, fields []byte, at time.Time, merge Up
 		if key, err = w.stateKey(key[:0], fields, win.Start); err != nil {
 			return err
 		}
-		if err := w.ensureTimer(ctx, key, fields, win); err != nil {
+		if tk, err = w.timerKey(tk[:0], fields, win.End); err != nil {
 			return err
 		}
-		if err := UpdateTTL(ctx, w.b, key, w.spec.TTL, merge); err != nil {
+		known := w.timers.has(tk)
+		if !known {
+			if err := w.ensureTimer(ctx, key, tk); err != nil {
+				return err
+			}
+		}
+		created = false
+		if err := UpdateTTL(ctx, w.b, key, w.spec.TTL, update); err != nil {
 			return err
+		}
+		if created && known {
+			if err := w.put(ctx, tk, []byte{}); err != nil {
+				return err
+			}
+		}
+		if !known {
+			w.timers.add(tk)
 		}
 		added++
 	}
@@ -154,16 +180,12 @@ func (w *Windows) Add(ctx context.Context, fields []byte, at time.Time, merge Up
 }
 
 // ensureTimer writes the timer of a window whose state does not exist yet.
-func (w *Windows) ensureTimer(ctx context.Context, stateKey, fields []byte, win Window) error {
+func (w *Windows) ensureTimer(ctx context.Context, stateKey, timerKey []byte) error {
 	_, found, err := w.b.Get(ctx, stateKey)
 	if err != nil || found {
 		return err
 	}
-	tk, err := w.timerKey(nil, fields, win.End)
-	if err != nil {
-		return err
-	}
-	return w.put(ctx, tk, []byte{})
+	return w.put(ctx, timerKey, []byte{})
 }
 
 // Get returns the state of one window.
@@ -184,9 +206,14 @@ func (w *Windows) Put(ctx context.Context, fields []byte, win Window, value []by
 	if err != nil {
 		return err
 	}
-	if err := w.ensureTimer(ctx, key, fields, win); err != nil {
+	tk, err := w.timerKey(nil, fields, win.End)
+	if err != nil {
 		return err
 	}
+	if err := w.ensureTimer(ctx, key, tk); err != nil {
+		return err
+	}
+	w.timers.add(tk)
 	return w.put(ctx, key, value)
 }
 
@@ -211,6 +238,7 @@ func (w *Windows) Delete(ctx context.Context, fields []byte, win Window) error {
 	if err != nil {
 		return err
 	}
+	w.timers.remove(tk)
 	return w.b.Delete(ctx, tk)
 }
 
@@ -244,6 +272,14 @@ func (w *Windows) FireDue(ctx context.Context, watermark time.Time, fn func(fiel
 	if limit.After(maxKeyTime) {
 		limit = maxKeyTime
 	}
+	// Refuse events for the windows about to fire before firing them, so
+	// that a concurrent Add does not recreate state behind FireDue's back.
+	for {
+		old := w.fired.Load()
+		if limit.UnixNano() <= old || w.fired.CompareAndSwap(old, limit.UnixNano()) {
+			break
+		}
+	}
 	fired := 0
 	for {
 		var due [][]byte
@@ -276,12 +312,6 @@ func (w *Windows) FireDue(ctx context.Context, watermark time.Time, fn func(fiel
 			break
 		}
 	}
-	for {
-		old := w.fired.Load()
-		if limit.UnixNano() <= old || w.fired.CompareAndSwap(old, limit.UnixNano()) {
-			break
-		}
-	}
 	return fired, nil
 }
 
@@ -307,5 +337,40 @@ func (w *Windows) fire(ctx context.Context, timerKey []byte, fn func(fields []by
 			return err
 		}
 	}
+	w.timers.remove(timerKey)
 	return w.b.Delete(ctx, timerKey)
+}
+
+// timerCache remembers the timers this process wrote, so that Add skips the
+// read that checks for one. It is only a hint: an entry may outlive its timer
+// (another process fired the window), which Add notices when its update finds
+// no state, and writes the timer again. It holds at most timerCacheMax keys,
+// forgetting them all when full.
+type timerCache struct {
+	mu   sync.Mutex
+	keys map[string]struct{}
+}
+
+const timerCacheMax = 1 << 20
+
+func (c *timerCache) has(k []byte) bool {
+	c.mu.Lock()
+	_, ok := c.keys[string(k)]
+	c.mu.Unlock()
+	return ok
+}
+
+func (c *timerCache) add(k []byte) {
+	c.mu.Lock()
+	if c.keys == nil || len(c.keys) >= timerCacheMax {
+		c.keys = make(map[string]struct{})
+	}
+	c.keys[string(k)] = struct{}{}
+	c.mu.Unlock()
+}
+
+func (c *timerCache) remove(k []byte) {
+	c.mu.Lock()
+	delete(c.keys, string(k))
+	c.mu.Unlock()
 }

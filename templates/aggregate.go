@@ -66,9 +66,9 @@ func renderAggregateStore(f *jen.File, t *gen.Type) {
 		jen.List(jen.Id("key"), jen.Id("err")).Op(":=").Id("s").Dot("key").Call(jen.Id("v").Dot("StateKey").Call()),
 		jen.If(jen.Id("err").Op("!=").Nil()).Block(jen.Return(jen.Id("err"))),
 		jen.Id("buf").Op(":=").Id("s").Dot("bufs").Dot("Get").Call(),
-		jen.Defer().Func().Params().Block(jen.Id("s").Dot("bufs").Dot("Put").Call(jen.Id("buf"))).Call(),
-		jen.If(jen.List(jen.Id("buf"), jen.Id("err")).Op("=").Id("v").Dot("AppendCBOR").Call(jen.Id("buf")), jen.Id("err").Op("!=").Nil()).Block(jen.Return(jen.Id("err"))),
-		jen.Return(rt("PutTTL").Call(jen.Id("ctx"), jen.Id("s").Dot("b"), jen.Id("key"), jen.Id("buf"), ttl)),
+		jen.Defer().Id("s").Dot("bufs").Dot("Put").Call(jen.Id("buf")),
+		jen.If(jen.List(jen.Op("*").Id("buf"), jen.Id("err")).Op("=").Id("v").Dot("AppendCBOR").Call(jen.Op("*").Id("buf")), jen.Id("err").Op("!=").Nil()).Block(jen.Return(jen.Id("err"))),
+		jen.Return(rt("PutTTL").Call(jen.Id("ctx"), jen.Id("s").Dot("b"), jen.Id("key"), jen.Op("*").Id("buf"), ttl)),
 	)
 
 	f.Commentf("Merge merges v into the value stored under its key, atomically: concurrent")
@@ -77,7 +77,7 @@ func renderAggregateStore(f *jen.File, t *gen.Type) {
 		jen.List(jen.Id("key"), jen.Id("err")).Op(":=").Id("s").Dot("key").Call(jen.Id("v").Dot("StateKey").Call()),
 		jen.If(jen.Id("err").Op("!=").Nil()).Block(jen.Return(jen.Id("err"))),
 		jen.Id("buf").Op(":=").Id("s").Dot("bufs").Dot("Get").Call(),
-		jen.Id("err").Op("=").Add(rt("UpdateTTL")).Call(jen.Id("ctx"), jen.Id("s").Dot("b"), jen.Id("key"), ttl, jen.Id(lower(t)+"MergeFunc").Call(jen.Id("v"), jen.Op("&").Id("buf"))),
+		jen.Id("err").Op("=").Add(rt("UpdateTTL")).Call(jen.Id("ctx"), jen.Id("s").Dot("b"), jen.Id("key"), ttl, jen.Id(lower(t)+"MergeFunc").Call(jen.Id("v"), jen.Id("buf"))),
 		jen.Id("s").Dot("bufs").Dot("Put").Call(jen.Id("buf")),
 		jen.Return(jen.Id("err")),
 	)

@@ -52,16 +52,12 @@ func renderCodec(f *jen.File, t *gen.Type) {
 	f.Comment("UnmarshalCBOR decodes data into v, replacing it entirely: fields data lacks")
 	f.Comment("are zero, keys v lacks are skipped. It yields what runtime.CBORDecMode")
 	f.Comment("yields: canonical input takes a fast path, anything else goes to CBORDecMode.")
+	f.Comment("After an error, v holds what was decoded before it, as with CBORDecMode.")
 	f.Func().Params(jen.Id("v").Op("*").Id(t.Name)).Id("UnmarshalCBOR").Params(jen.Id("data").Index().Byte()).Error().Block(
-		jen.Var().Id("out").Id(t.Name),
-		jen.If(jen.Op("!").Id(lower(t)+"DecodeCBOR").Call(jen.Op("&").Id("out"), jen.Id("data"))).Block(
-			jen.Id("out").Op("=").Id(t.Name).Values(),
-			jen.If(jen.Id("err").Op(":=").Add(rt("CBORDecMode")).Dot("Unmarshal").Call(jen.Id("data"), jen.Parens(jen.Op("*").Id(plain)).Parens(jen.Op("&").Id("out"))), jen.Id("err").Op("!=").Nil()).Block(
-				jen.Return(jen.Id("err")),
-			),
-		),
-		jen.Op("*").Id("v").Op("=").Id("out"),
-		jen.Return(jen.Nil()),
+		jen.Op("*").Id("v").Op("=").Id(t.Name).Values(),
+		jen.If(jen.Id(lower(t)+"DecodeCBOR").Call(jen.Id("v"), jen.Id("data"), jen.False())).Block(jen.Return(jen.Nil())),
+		jen.Op("*").Id("v").Op("=").Id(t.Name).Values(),
+		jen.Return(rt("CBORDecMode").Dot("Unmarshal").Call(jen.Id("data"), jen.Parens(jen.Op("*").Id(plain)).Parens(jen.Id("v")))),
 	)
 
 	renderDecode(f, t)
@@ -154,7 +150,7 @@ func encodeField(fl *gen.Field) []jen.Code {
 
 func errCheck(assign *jen.Statement, fl *gen.Field) jen.Code {
 	return jen.If(assign, jen.Id("err").Op("!=").Nil()).Block(
-		jen.Return(jen.Id("dst"), jen.Qual("fmt", "Errorf").Call(jen.Lit(fmt.Sprintf("%s: %%w", fl.Name)), jen.Id("err"))),
+		jen.Return(jen.Id("dst"), jen.Qual("fmt", "Errorf").Call(jen.Lit(fmt.Sprintf("encoding field %s: %%w", fl.Name)), jen.Id("err"))),
 	)
 }
 
@@ -163,9 +159,10 @@ func errCheck(assign *jen.Statement, fl *gen.Field) jen.Code {
 func renderDecode(f *jen.File, t *gen.Type) {
 	f.Commentf("%sDecodeCBOR is UnmarshalCBOR's fast path. It returns false, having", lower(t))
 	f.Comment("decoded part of v, for any input it does not handle: the caller then decodes")
-	f.Comment("with runtime.CBORDecMode, which has the last word, errors included.")
+	f.Comment("with runtime.CBORDecMode, which has the last word, errors included. With")
+	f.Comment("skipKeys, it leaves the key fields alone: a merge knows them already.")
 	fail := jen.Return(jen.False())
-	f.Func().Id(lower(t)+"DecodeCBOR").Params(jen.Id("v").Op("*").Id(t.Name), jen.Id("data").Index().Byte()).Bool().BlockFunc(func(g *jen.Group) {
+	f.Func().Id(lower(t)+"DecodeCBOR").Params(jen.Id("v").Op("*").Id(t.Name), jen.Id("data").Index().Byte(), jen.Id("skipKeys").Bool()).Bool().BlockFunc(func(g *jen.Group) {
 		g.Id("r").Op(":=").Add(rt("NewCBORReader")).Call(jen.Id("data"))
 		g.List(jen.Id("n"), jen.Id("ok")).Op(":=").Id("r").Dot("ReadMapHeader").Call()
 		g.If(jen.Op("!").Id("ok")).Block(fail)
@@ -221,6 +218,12 @@ func decodeField(fl *gen.Field, i int, fail jen.Code) []jen.Code {
 	code := []jen.Code{
 		jen.If(seen.Clone()).Block(fail),
 		seen.Clone().Op("=").True(),
+	}
+	if fl.IsKey {
+		code = append(code, jen.If(jen.Id("skipKeys")).Block(
+			jen.If(jen.Op("!").Id("r").Dot("Skip").Call()).Block(fail),
+			jen.Break(),
+		))
 	}
 	v := jen.Id("v").Dot(fl.Name)
 	if fl.CodecOther() {

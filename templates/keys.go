@@ -52,7 +52,7 @@ func renderKeySchema(f *jen.File, t *gen.Type) {
 			switch k.Kind {
 			case gen.Time:
 				g.If(jen.List(jen.Id("dst"), jen.Id("err")).Op("=").Add(rt("AppendKeyTime")).Call(jen.Id("dst"), v), jen.Id("err").Op("!=").Nil()).Block(
-					jen.Return(jen.Id("dst"), jen.Qual("fmt", "Errorf").Call(jen.Lit(fmt.Sprintf("%s.%s: %%w", key, k.Name)), jen.Id("err"))),
+					jen.Return(jen.Id("dst"), jen.Qual("fmt", "Errorf").Call(jen.Lit(fmt.Sprintf("encoding key field %s.%s: %%w", key, k.Name)), jen.Id("err"))),
 				)
 			default:
 				g.Id("dst").Op("=").Add(rt(keyAppender(k))).Call(jen.Id("dst"), to(k, v))

@@ -80,8 +80,16 @@ func renderMerge(f *jen.File, t *gen.Type) {
 		jen.Return(jen.Func().Params(jen.Id("old").Index().Byte(), jen.Id("found").Bool()).Params(jen.Index().Byte(), jen.Bool(), jen.Error()).BlockFunc(func(g *jen.Group) {
 			g.Id("v").Op(":=").Id("in")
 			g.If(jen.Id("found")).Block(
-				jen.If(jen.Id("err").Op(":=").Id("v").Dot("UnmarshalCBOR").Call(jen.Id("old")), jen.Id("err").Op("!=").Nil()).Block(
-					jen.Return(jen.Nil(), jen.False(), rt("CorruptValue").Call(jen.Lit(t.Name), jen.Nil(), jen.Id("err"))),
+				jen.Comment("Start from the key alone: the stored value's fields, and zero for those it lacks."),
+				jen.Id("v").Op("=").Id(t.Name).ValuesFunc(func(g *jen.Group) {
+					for _, k := range t.Keys {
+						g.Id(k.Name).Op(":").Id("in").Dot(k.Name)
+					}
+				}),
+				jen.If(jen.Op("!").Id(lower(t)+"DecodeCBOR").Call(jen.Op("&").Id("v"), jen.Id("old"), jen.True())).Block(
+					jen.If(jen.Id("err").Op(":=").Id("v").Dot("UnmarshalCBOR").Call(jen.Id("old")), jen.Id("err").Op("!=").Nil()).Block(
+						jen.Return(jen.Nil(), jen.False(), rt("CorruptValue").Call(jen.Lit(t.Name), jen.Nil(), jen.Id("err"))),
+					),
 				),
 				jen.Id(lower(t)+"Merge").Call(jen.Op("&").Id("v"), jen.Op("&").Id("in")),
 			).Else().BlockFunc(func(g *jen.Group) {

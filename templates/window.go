@@ -45,7 +45,7 @@ func renderWindowStore(f *jen.File, t *gen.Type) {
 	f.Func().Params(recv.Clone()).Id("Add").Params(ctxParam.Clone(), jen.Id("at").Qual("time", "Time"), jen.Id("v").Id(t.Name)).Error().BlockFunc(func(g *jen.Group) {
 		fields(g, jen.Id("v").Dot("StateKey").Call())
 		g.Id("buf").Op(":=").Id("s").Dot("bufs").Dot("Get").Call()
-		g.Id("err").Op("=").Id("s").Dot("w").Dot("Add").Call(jen.Id("ctx"), jen.Id("fields"), jen.Id("at"), jen.Id(lower(t)+"MergeFunc").Call(jen.Id("v"), jen.Op("&").Id("buf")))
+		g.Id("err").Op("=").Id("s").Dot("w").Dot("Add").Call(jen.Id("ctx"), jen.Id("fields"), jen.Id("at"), jen.Id(lower(t)+"MergeFunc").Call(jen.Id("v"), jen.Id("buf")))
 		g.Id("s").Dot("bufs").Dot("Put").Call(jen.Id("buf"))
 		g.Return(jen.Id("err"))
 	})

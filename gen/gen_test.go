@@ -1,0 +1,176 @@
+package gen_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/statekit/statekit/gen"
+	"github.com/statekit/statekit/internal/golden"
+	"github.com/statekit/statekit/templates"
+)
+
+// Each directory of testdata is one case: an input package, with stategen's
+// flags in a file named flags if it needs any. An accepted case holds the
+// expected output beside it (<file>.golden); a refused one (err_*) holds the
+// problems stategen prints, in stderr.golden. go test ./gen -update rewrites
+// the golden files.
+
+func cases(t *testing.T) []string {
+	t.Helper()
+	entries, err := os.ReadDir("testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dirs []string
+	for _, e := range entries {
+		if e.IsDir() {
+			dirs = append(dirs, e.Name())
+		}
+	}
+	return dirs
+}
+
+// options reads a case's flags file: -tests and -output=name.
+func options(t *testing.T, dir string) templates.Options {
+	t.Helper()
+	var opts templates.Options
+	b, err := os.ReadFile(filepath.Join(dir, "flags"))
+	if errors.Is(err, os.ErrNotExist) {
+		return opts
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range strings.Fields(string(b)) {
+		switch {
+		case f == "-tests":
+			opts.Tests = true
+		case strings.HasPrefix(f, "-output="):
+			opts.Output = strings.TrimPrefix(f, "-output=")
+		default:
+			t.Fatalf("%s/flags: unknown flag %q", dir, f)
+		}
+	}
+	return opts
+}
+
+func TestGolden(t *testing.T) {
+	for _, name := range cases(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			dir := filepath.Join("testdata", name)
+			model, err := gen.Load(context.Background(), gen.Config{Dir: dir})
+			if strings.HasPrefix(name, "err_") {
+				if err == nil {
+					t.Fatalf("stategen accepted a refused case: %d types", len(model.Types))
+				}
+				var ps gen.Problems
+				if !errors.As(err, &ps) && name != "err_type_error" {
+					t.Errorf("error is %T, want gen.Problems", err)
+				}
+				golden.Check(t, filepath.Join(dir, "stderr.golden"), []byte(err.Error()+"\n"))
+				return
+			}
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			opts := options(t, dir)
+			files, err := templates.Render(model, opts)
+			if err != nil {
+				t.Fatalf("Render: %v", err)
+			}
+			want := map[string]bool{}
+			for _, f := range files {
+				want[f.Name+".golden"] = true
+				golden.Check(t, filepath.Join(dir, f.Name+".golden"), f.Content)
+			}
+			// No stale golden files, and the output is the same every time.
+			entries, _ := os.ReadDir(dir)
+			for _, e := range entries {
+				if strings.HasSuffix(e.Name(), ".golden") && !want[e.Name()] {
+					if golden.Updating() {
+						os.Remove(filepath.Join(dir, e.Name()))
+					} else {
+						t.Errorf("%s: stale golden file: stategen no longer writes it", e.Name())
+					}
+				}
+			}
+			again, err := templates.Render(model, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range files {
+				if !bytes.Equal(files[i].Content, again[i].Content) {
+					t.Errorf("%s: rendering twice gave different bytes", files[i].Name)
+				}
+			}
+		})
+	}
+}
+
+// TestGoldenCompiles copies every accepted case with its expected output into
+// one temporary module and runs go vet on it: the golden outputs compile, and
+// vet finds nothing in them.
+func TestGoldenCompiles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the go command")
+	}
+	repo, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	for _, name := range cases(t) {
+		if strings.HasPrefix(name, "err_") {
+			continue
+		}
+		src, dst := filepath.Join("testdata", name), filepath.Join(root, name)
+		if err := os.MkdirAll(dst, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		entries, _ := os.ReadDir(src)
+		for _, e := range entries {
+			n := e.Name()
+			if !strings.HasSuffix(n, ".go") && !strings.HasSuffix(n, ".go.golden") {
+				continue
+			}
+			b, err := os.ReadFile(filepath.Join(src, n))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dst, strings.TrimSuffix(n, ".golden")), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	writeModule(t, root, "example.com/golden", repo)
+	cmd := exec.Command("go", "vet", "./...")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go vet on the golden outputs: %v\n%s", err, out)
+	}
+}
+
+// writeModule writes a go.mod for module path at root that uses statekit from
+// repo, and statekit's go.sum, so that it builds offline from the module cache.
+func writeModule(t *testing.T, root, path, repo string) {
+	t.Helper()
+	mod := "module " + path + "\n\ngo 1.26\n\nrequire github.com/statekit/statekit v0.0.0\n\nreplace github.com/statekit/statekit => " + repo + "\n"
+	if err := os.WriteFile(filepath.Join(root, "go.mod"), []byte(mod), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := os.ReadFile(filepath.Join(repo, "go.sum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "go.sum"), sum, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

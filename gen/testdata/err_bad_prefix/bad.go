@@ -1,0 +1,6 @@
+package bad
+
+//statekit:aggregate prefix=a/b
+type Totals struct {
+	User string `statekit:"key"`
+}

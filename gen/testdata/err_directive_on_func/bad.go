@@ -1,0 +1,6 @@
+package bad
+
+//statekit:aggregate
+func Totals() {}
+
+var _ = Totals

@@ -1,0 +1,6 @@
+package bad
+
+//statekit:window slide=10s
+type Clicks struct {
+	User string `statekit:"key"`
+}

@@ -1,0 +1,4 @@
+package bad
+
+//statekit:aggregate
+type Count int

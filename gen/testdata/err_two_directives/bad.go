@@ -1,0 +1,7 @@
+package bad
+
+//statekit:aggregate
+//statekit:window size=1m
+type Totals struct {
+	User string `statekit:"key"`
+}

@@ -1,0 +1,6 @@
+package bad
+
+//statekit:window sise=1m
+type Clicks struct {
+	User string `statekit:"key"`
+}

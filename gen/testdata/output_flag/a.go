@@ -1,0 +1,7 @@
+package out
+
+//statekit:aggregate
+type One struct {
+	K string `statekit:"key"`
+	N int    `statekit:"sum"`
+}
