@@ -21,8 +21,19 @@ import (
 
 // builder collects the model and the problems of one package.
 type builder struct {
-	pkg      *packages.Package
-	problems Problems
+	pkg       *packages.Package
+	generated map[string]string // files stategen wrote: not the user's declarations
+	problems  Problems
+}
+
+// userDeclared reports whether obj is declared outside stategen's output.
+func (b *builder) userDeclared(obj types.Object) bool {
+	path, err := filepath.Abs(b.pos(obj.Pos()).Filename)
+	if err != nil {
+		return true
+	}
+	_, gen := b.generated[path]
+	return !gen
 }
 
 func (b *builder) problem(pos token.Position, format string, args ...any) {
@@ -31,8 +42,8 @@ func (b *builder) problem(pos token.Position, format string, args ...any) {
 
 func (b *builder) pos(p token.Pos) token.Position { return b.pkg.Fset.Position(p) }
 
-func build(pkg *packages.Package, only []string) (*Model, error) {
-	b := &builder{pkg: pkg}
+func build(pkg *packages.Package, only []string, generated map[string]string) (*Model, error) {
+	b := &builder{pkg: pkg, generated: generated}
 	m := &Model{PkgName: pkg.Name, PkgPath: pkg.PkgPath}
 	want := map[string]bool{}
 	for _, name := range only {
@@ -435,13 +446,13 @@ func Unexported(name string) string {
 func (b *builder) checkNames(t *Type, named *types.Named) {
 	scope := b.pkg.Types.Scope()
 	for _, name := range GeneratedNames(t) {
-		if obj := scope.Lookup(name); obj != nil {
+		if obj := scope.Lookup(name); obj != nil && b.userDeclared(obj) {
 			b.problem(t.Pos, "stategen declares %s for %s, but the package already has it (%s)", name, t.Name, shortPos(b.pos(obj.Pos())))
 		}
 	}
 	ms := types.NewMethodSet(types.NewPointer(named))
 	for _, name := range GeneratedMethods {
-		if sel := ms.Lookup(nil, name); sel != nil {
+		if sel := ms.Lookup(nil, name); sel != nil && b.userDeclared(sel.Obj()) {
 			b.problem(b.pos(sel.Obj().Pos()), "stategen declares the method %s.%s, but %s already has it", t.Name, name, t.Name)
 		}
 	}

@@ -27,26 +27,28 @@ type Config struct {
 // problems (bad directives, tags, types) come back together as Problems; a
 // package that does not load or type-check is an error too, with the
 // compiler's positions.
+//
+// Declarations in files stategen wrote before are not the user's: they do not
+// clash with what it generates now. If such files keep the package from
+// type-checking (stale output for types since renamed, say), Load loads it
+// again with them emptied, through an overlay; the overlay is kept for that
+// case because it makes go list slower.
 func Load(ctx context.Context, cfg Config) (*Model, error) {
-	overlay, err := hideGenerated(cfg.Dir)
+	generated, err := generatedFiles(cfg.Dir)
 	if err != nil {
 		return nil, err
 	}
-	pcfg := &packages.Config{
-		Context: ctx,
-		Dir:     cfg.Dir,
-		Mode:    packages.NeedName | packages.NeedFiles | packages.NeedSyntax | packages.NeedTypes | packages.NeedTypesInfo,
-		Overlay: overlay,
-		Tests:   false,
+	pkg, err := load(ctx, cfg.Dir, nil)
+	if err == nil && len(pkg.Errors) > 0 && len(generated) > 0 {
+		overlay := map[string][]byte{}
+		for path, pkgName := range generated {
+			overlay[path] = []byte("package " + pkgName + "\n")
+		}
+		pkg, err = load(ctx, cfg.Dir, overlay)
 	}
-	pkgs, err := packages.Load(pcfg, ".")
 	if err != nil {
-		return nil, fmt.Errorf("stategen: loading %s: %w", cfg.Dir, err)
+		return nil, err
 	}
-	if len(pkgs) != 1 {
-		return nil, fmt.Errorf("stategen: %s holds %d packages, want 1", cfg.Dir, len(pkgs))
-	}
-	pkg := pkgs[0]
 	if len(pkg.Errors) > 0 {
 		// go list repeats the compiler's first error in its own: report the
 		// parser's and type checker's errors when there are any.
@@ -62,18 +64,34 @@ func Load(ctx context.Context, cfg Config) (*Model, error) {
 		}
 		return nil, ps.sorted()
 	}
-	return build(pkg, cfg.Types)
+	return build(pkg, cfg.Types, generated)
 }
 
-// hideGenerated returns an overlay that empties the files stategen wrote
-// before, so that stale output neither breaks type-checking nor looks like the
-// user's own declarations.
-func hideGenerated(dir string) (map[string][]byte, error) {
+func load(ctx context.Context, dir string, overlay map[string][]byte) (*packages.Package, error) {
+	pkgs, err := packages.Load(&packages.Config{
+		Context: ctx,
+		Dir:     dir,
+		Mode:    packages.NeedName | packages.NeedFiles | packages.NeedSyntax | packages.NeedTypes | packages.NeedTypesInfo,
+		Overlay: overlay,
+		Tests:   false,
+	}, ".")
+	if err != nil {
+		return nil, fmt.Errorf("stategen: loading %s: %w", dir, err)
+	}
+	if len(pkgs) != 1 {
+		return nil, fmt.Errorf("stategen: %s holds %d packages, want 1", dir, len(pkgs))
+	}
+	return pkgs[0], nil
+}
+
+// generatedFiles returns the absolute paths of the files in dir that stategen
+// wrote, with their package names.
+func generatedFiles(dir string) (map[string]string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("stategen: %w", err)
 	}
-	overlay := map[string][]byte{}
+	files := map[string]string{}
 	for _, e := range entries {
 		name := e.Name()
 		if !strings.HasSuffix(name, ".go") || e.IsDir() {
@@ -95,9 +113,9 @@ func hideGenerated(dir string) (map[string][]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		overlay[abs] = []byte("package " + f.Name.Name + "\n")
+		files[abs] = f.Name.Name
 	}
-	return overlay, nil
+	return files, nil
 }
 
 // isGenerated reports whether the file at path starts with GeneratedHeader.

@@ -17,7 +17,7 @@ import (
 // module writes a Go module at a new directory that uses statekit from this
 // repository, with files, and returns the directory. It builds offline, from
 // the module cache.
-func module(t *testing.T, files map[string]string) string {
+func module(t testing.TB, files map[string]string) string {
 	t.Helper()
 	repo, err := filepath.Abs("..")
 	if err != nil {
