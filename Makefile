@@ -5,7 +5,7 @@ BENCHSTAT   := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4d
 BENCHCOUNT  ?= 6
 BENCHOUT    ?= bench.txt
 
-.PHONY: all test vet lint fmt fmt-check generate generate-check demo bench fuzz-corpus
+.PHONY: all test vet lint fmt fmt-check generate generate-check demo demo-raw bench fuzz-corpus
 
 all: test
 
@@ -34,8 +34,13 @@ generate:
 generate-check: generate
 	@git diff --exit-code --stat || (echo "go generate changed committed files: commit the regenerated code"; exit 1)
 
-## demo: the main job on its embedded defaults.
+## demo: the main job on its embedded defaults: a click stream through
+## generated window and aggregate stores, with a checkpoint and a restore.
 demo:
+	$(GO) run ./examples/clickstream
+
+## demo-raw: the raw runtime, untyped keys, on both backends.
+demo-raw:
 	$(GO) run ./examples/raw
 
 ## bench: every benchmark with its peer. Each of BENCHCOUNT rounds runs every

@@ -23,7 +23,44 @@ import (
 type builder struct {
 	pkg       *packages.Package
 	generated map[string]string // files stategen wrote: not the user's declarations
+	spans     []span            // the declarations of annotated types
 	problems  Problems
+}
+
+// span is the extent of a declaration.
+type span struct{ from, to token.Position }
+
+func (s span) contains(p token.Position) bool {
+	return samePath(p.Filename, s.from.Filename) &&
+		(p.Line > s.from.Line || p.Line == s.from.Line && p.Column >= s.from.Column) &&
+		(p.Line < s.to.Line || p.Line == s.to.Line && p.Column <= s.to.Column)
+}
+
+func samePath(a, b string) bool {
+	if a == b {
+		return true
+	}
+	x, err1 := filepath.Abs(a)
+	y, err2 := filepath.Abs(b)
+	return err1 == nil && err2 == nil && x == y
+}
+
+// typeErrors reports the package's type errors that fall inside an annotated
+// type's declaration: the model cannot be trusted with them. Others are left
+// to the compiler.
+func (b *builder) typeErrors() {
+	for _, e := range b.pkg.Errors {
+		if e.Kind != packages.TypeError {
+			continue
+		}
+		pos := parsePos(e.Pos)
+		for _, s := range b.spans {
+			if s.contains(pos) {
+				b.problems = append(b.problems, Problem{Pos: pos, Msg: e.Msg})
+				break
+			}
+		}
+	}
 }
 
 // userDeclared reports whether obj is declared outside stategen's output.
@@ -64,6 +101,7 @@ func build(pkg *packages.Package, only []string, generated map[string]string) (*
 		}
 	}
 	b.checkPrefixes(m.Types)
+	b.typeErrors()
 	if len(b.problems) > 0 {
 		return nil, b.problems.sorted()
 	}
@@ -127,6 +165,7 @@ func (b *builder) file(f *ast.File) []*Type {
 func (b *builder) typ(ts *ast.TypeSpec, d *directive) *Type {
 	pos := b.pos(ts.Name.Pos())
 	t := &Type{Name: ts.Name.Name, Kind: d.kind, Pos: pos, File: pos.Filename}
+	b.spans = append(b.spans, span{b.pos(ts.Pos()), b.pos(ts.End())})
 	before := len(b.problems)
 	b.problems = append(b.problems, d.apply(t)...)
 	obj, _ := b.pkg.TypesInfo.Defs[ts.Name].(*types.TypeName)

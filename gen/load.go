@@ -49,22 +49,30 @@ func Load(ctx context.Context, cfg Config) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(pkg.Errors) > 0 {
-		// go list repeats the compiler's first error in its own: report the
-		// parser's and type checker's errors when there are any.
-		precise := false
-		for _, e := range pkg.Errors {
-			precise = precise || e.Kind != packages.ListError
+	// Syntax errors anywhere stop us. Type errors stop us only inside the
+	// annotated types (build reports those): elsewhere they are often uses of
+	// the very names stategen is about to generate.
+	var syntax Problems
+	for _, e := range pkg.Errors {
+		if e.Kind == packages.ParseError || e.Kind == packages.ListError && !hasTypeErrors(pkg) {
+			syntax = append(syntax, Problem{Pos: parsePos(e.Pos), Msg: e.Msg})
 		}
-		var ps Problems
-		for _, e := range pkg.Errors {
-			if !precise || e.Kind != packages.ListError {
-				ps = append(ps, Problem{Pos: parsePos(e.Pos), Msg: e.Msg})
-			}
-		}
-		return nil, ps.sorted()
+	}
+	if len(syntax) > 0 {
+		return nil, syntax.sorted()
 	}
 	return build(pkg, cfg.Types, generated)
+}
+
+// hasTypeErrors reports whether the package has type errors (which a list
+// error may only repeat).
+func hasTypeErrors(pkg *packages.Package) bool {
+	for _, e := range pkg.Errors {
+		if e.Kind == packages.TypeError {
+			return true
+		}
+	}
+	return false
 }
 
 func load(ctx context.Context, dir string, overlay map[string][]byte) (*packages.Package, error) {
