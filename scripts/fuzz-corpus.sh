@@ -15,7 +15,7 @@ git grep -l '^func Fuzz' -- '*_test.go' | while read -r file; do
 	pkg=$(go list "./$dir")
 	for name in $(grep -o '^func Fuzz[A-Za-z0-9_]*' "$file" | sed 's/^func //'); do
 		echo "== $pkg $name ($fuzztime)"
-		go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" "./$dir"
+		go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" -fuzzminimizetime 2s "./$dir"
 		src="$cache/$pkg/$name"
 		dst="$dir/testdata/fuzz/$name"
 		mkdir -p "$dst"
