@@ -118,7 +118,8 @@ func AppendCBORTime(dst []byte, t time.Time) ([]byte, error) {
 		return append(dst, cborNull), nil
 	}
 	t = t.UTC()
-	if y := t.Year(); y < 0 || y > 9999 {
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
 		return dst, fmt.Errorf("statekit: cbor: time %v: year outside 0000-9999", t)
 	}
 	// An RFC 3339 time in UTC is 20 to 30 bytes. Format it after room for a
@@ -126,7 +127,7 @@ func AppendCBORTime(dst []byte, t time.Time) ([]byte, error) {
 	// the text moves back one.
 	start := len(dst)
 	dst = append(dst, 0x78, 0)
-	dst = t.AppendFormat(dst, time.RFC3339Nano)
+	dst = appendRFC3339Date(dst, t, year, month, day)
 	n := len(dst) - start - 2
 	if n < 24 {
 		copy(dst[start+1:], dst[start+2:])
@@ -370,6 +371,9 @@ func (r *CBORReader) ReadTime() (time.Time, bool) {
 	s, ok := r.text(3)
 	if !ok {
 		return time.Time{}, false
+	}
+	if t, ok := parseRFC3339UTC(s); ok {
+		return t, true
 	}
 	t, err := time.Parse(time.RFC3339, string(s))
 	return t, err == nil
