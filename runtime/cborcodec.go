@@ -117,17 +117,15 @@ func AppendCBORTime(dst []byte, t time.Time) ([]byte, error) {
 	if t.IsZero() {
 		return append(dst, cborNull), nil
 	}
-	t = t.UTC()
-	year, month, day := t.Date()
-	if year < 0 || year > 9999 {
-		return dst, fmt.Errorf("statekit: cbor: time %v: year outside 0000-9999", t)
+	if !rfc3339Years(t) {
+		return dst, fmt.Errorf("statekit: cbor: time %v: year outside 0000-9999 in UTC", t)
 	}
 	// An RFC 3339 time in UTC is 20 to 30 bytes. Format it after room for a
 	// two-byte head (0x78, length); a length under 24 fits the first byte, and
 	// the text moves back one.
 	start := len(dst)
 	dst = append(dst, 0x78, 0)
-	dst = appendRFC3339Date(dst, t, year, month, day)
+	dst = appendRFC3339UTC(dst, t)
 	n := len(dst) - start - 2
 	if n < 24 {
 		copy(dst[start+1:], dst[start+2:])

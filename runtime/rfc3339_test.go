@@ -15,9 +15,18 @@ func TestRFC3339MatchesTimePackage(t *testing.T) {
 		tm := time.Date(rapid.IntRange(0, 9999).Draw(rt, "year"), time.Month(rapid.IntRange(1, 12).Draw(rt, "month")),
 			rapid.IntRange(1, 31).Draw(rt, "day"), rapid.IntRange(0, 23).Draw(rt, "hour"), rapid.IntRange(0, 59).Draw(rt, "min"),
 			rapid.IntRange(0, 59).Draw(rt, "sec"), rapid.SampledFrom([]int{0, 1, 10, 100, 1e8, 123456789, 999999999, 500000000}).Draw(rt, "ns"), time.UTC)
+		if zone := rapid.IntRange(-14, 14).Draw(rt, "zone"); zone != 0 { // any location: written in UTC
+			tm = tm.In(time.FixedZone("Z", zone*3600))
+		}
+		if !rfc3339Years(tm) {
+			return
+		}
 		got := string(appendRFC3339UTC(nil, tm))
-		if want := tm.Format(time.RFC3339Nano); got != want {
+		if want := tm.UTC().Format(time.RFC3339Nano); got != want {
 			rt.Fatalf("appendRFC3339UTC(%v) = %s, want %s", tm, got, want)
+		}
+		if y := tm.UTC().Year(); !rfc3339Years(tm) != (y < 0 || y > 9999) {
+			rt.Fatalf("rfc3339Years(%v) disagrees with year %d", tm, y)
 		}
 		back, ok := parseRFC3339UTC([]byte(got))
 		want, err := time.Parse(time.RFC3339, got)

@@ -159,10 +159,11 @@ func errCheck(assign *jen.Statement, fl *gen.Field) jen.Code {
 func renderDecode(f *jen.File, t *gen.Type) {
 	f.Commentf("%sDecodeCBOR is UnmarshalCBOR's fast path. It returns false, having", lower(t))
 	f.Comment("decoded part of v, for any input it does not handle: the caller then decodes")
-	f.Comment("with runtime.CBORDecMode, which has the last word, errors included. With")
-	f.Comment("skipKeys, it leaves the key fields alone: a merge knows them already.")
+	f.Comment("with runtime.CBORDecMode, which has the last word, errors included. While")
+	f.Comment("merging, it skips the key fields (the merge knows them) and, when fields merge")
+	f.Comment("by their ops, the last fields (the merge overwrites them).")
 	fail := jen.Return(jen.False())
-	f.Func().Id(lower(t)+"DecodeCBOR").Params(jen.Id("v").Op("*").Id(t.Name), jen.Id("data").Index().Byte(), jen.Id("skipKeys").Bool()).Bool().BlockFunc(func(g *jen.Group) {
+	f.Func().Id(lower(t)+"DecodeCBOR").Params(jen.Id("v").Op("*").Id(t.Name), jen.Id("data").Index().Byte(), jen.Id("merging").Bool()).Bool().BlockFunc(func(g *jen.Group) {
 		g.Id("r").Op(":=").Add(rt("NewCBORReader")).Call(jen.Id("data"))
 		g.List(jen.Id("n"), jen.Id("ok")).Op(":=").Id("r").Dot("ReadMapHeader").Call()
 		g.If(jen.Op("!").Id("ok")).Block(fail)
@@ -189,7 +190,7 @@ func renderDecode(f *jen.File, t *gen.Type) {
 			g.If(jen.Op("!").Id("isText")).BlockFunc(func(g *jen.Group) {
 				g.Switch(jen.Id("num")).BlockFunc(func(g *jen.Group) {
 					for _, i := range intFields {
-						g.Case(jen.Lit(int(t.Codec[i].CBOR.Int))).Block(decodeField(t.Codec[i], i, fail)...)
+						g.Case(jen.Lit(int(t.Codec[i].CBOR.Int))).Block(decodeField(t, t.Codec[i], i, fail)...)
 					}
 					g.Default().Block(fail) // an unknown integer key: left to CBORDecMode
 				})
@@ -204,7 +205,7 @@ func renderDecode(f *jen.File, t *gen.Type) {
 func textSwitch(t *gen.Type, fields []int, fail jen.Code) jen.Code {
 	return jen.Switch(jen.String().Parens(jen.Id("text"))).BlockFunc(func(g *jen.Group) {
 		for _, i := range fields {
-			g.Case(jen.Lit(t.Codec[i].CBOR.Name)).Block(decodeField(t.Codec[i], i, fail)...)
+			g.Case(jen.Lit(t.Codec[i].CBOR.Name)).Block(decodeField(t, t.Codec[i], i, fail)...)
 		}
 		g.Default().Block(
 			jen.If(jen.Op("!").Id("r").Dot("Skip").Call()).Block(fail),
@@ -213,14 +214,14 @@ func textSwitch(t *gen.Type, fields []int, fail jen.Code) jen.Code {
 }
 
 // decodeField decodes one field's value; a field seen twice falls back.
-func decodeField(fl *gen.Field, i int, fail jen.Code) []jen.Code {
+func decodeField(t *gen.Type, fl *gen.Field, i int, fail jen.Code) []jen.Code {
 	seen := jen.Id("seen").Index(jen.Lit(i))
 	code := []jen.Code{
 		jen.If(seen.Clone()).Block(fail),
 		seen.Clone().Op("=").True(),
 	}
-	if fl.IsKey {
-		code = append(code, jen.If(jen.Id("skipKeys")).Block(
+	if fl.IsKey || t.Merge == gen.MergeFields && fl.Op == gen.Last {
+		code = append(code, jen.If(jen.Id("merging")).Block(
 			jen.If(jen.Op("!").Id("r").Dot("Skip").Call()).Block(fail),
 			jen.Break(),
 		))

@@ -80,7 +80,8 @@ func renderMerge(f *jen.File, t *gen.Type) {
 		jen.Return(jen.Func().Params(jen.Id("old").Index().Byte(), jen.Id("found").Bool()).Params(jen.Index().Byte(), jen.Bool(), jen.Error()).BlockFunc(func(g *jen.Group) {
 			g.Id("v").Op(":=").Id("in")
 			g.If(jen.Id("found")).Block(
-				jen.Comment("Start from the key alone: the stored value's fields, and zero for those it lacks."),
+				jen.Comment("Start from the key alone: the stored value's fields, and zero for those it lacks"),
+				jen.Comment("(the last fields are skipped: the merge overwrites them)."),
 				jen.Id("v").Op("=").Id(t.Name).ValuesFunc(func(g *jen.Group) {
 					for _, k := range t.Keys {
 						g.Id(k.Name).Op(":").Id("in").Dot(k.Name)

@@ -122,6 +122,12 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	late, fired := 0, 0
 	var busiest UserClicks
 	var busiestWin runtime.Window
+	track := func(_ UserClicksKey, w runtime.Window, v UserClicks) error { // what a real job would emit
+		if v.Clicks > busiest.Clicks {
+			busiest, busiestWin = v, w
+		}
+		return nil
+	}
 	var atCheckpoint []PageStats
 	for i, ev := range events {
 		err := clicks.Add(ctx, ev.at, UserClicks{User: ev.user, Bytes: ev.bytes, Last: ev.at})
@@ -138,12 +144,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 			newest = ev.at
 		}
 		if i%500 == 499 { // the watermark trails the newest event by a second: later events are late
-			n, err := clicks.FireDue(ctx, newest.Add(-time.Second), func(k UserClicksKey, w runtime.Window, v UserClicks) error {
-				if v.Clicks > busiest.Clicks {
-					busiest, busiestWin = v, w
-				}
-				return nil
-			})
+			n, err := clicks.FireDue(ctx, newest.Add(-time.Second), track)
 			if err != nil {
 				return err
 			}
@@ -160,12 +161,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 			}
 		}
 	}
-	n, err := clicks.FireDue(ctx, newest.Add(time.Hour), func(k UserClicksKey, w runtime.Window, v UserClicks) error {
-		if v.Clicks > busiest.Clicks {
-			busiest, busiestWin = v, w
-		}
-		return nil
-	})
+	n, err := clicks.FireDue(ctx, newest.Add(time.Hour), track)
 	if err != nil {
 		return err
 	}

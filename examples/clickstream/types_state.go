@@ -98,9 +98,10 @@ func (v *UserClicks) UnmarshalCBOR(data []byte) error {
 
 // userClicksDecodeCBOR is UnmarshalCBOR's fast path. It returns false, having
 // decoded part of v, for any input it does not handle: the caller then decodes
-// with runtime.CBORDecMode, which has the last word, errors included. With
-// skipKeys, it leaves the key fields alone: a merge knows them already.
-func userClicksDecodeCBOR(v *UserClicks, data []byte, skipKeys bool) bool {
+// with runtime.CBORDecMode, which has the last word, errors included. While
+// merging, it skips the key fields (the merge knows them) and, when fields merge
+// by their ops, the last fields (the merge overwrites them).
+func userClicksDecodeCBOR(v *UserClicks, data []byte, merging bool) bool {
 	r := runtime.NewCBORReader(data)
 	n, ok := r.ReadMapHeader()
 	if !ok {
@@ -132,7 +133,7 @@ func userClicksDecodeCBOR(v *UserClicks, data []byte, skipKeys bool) bool {
 				return false
 			}
 			seen[1] = true
-			if skipKeys {
+			if merging {
 				if !r.Skip() {
 					return false
 				}
@@ -188,7 +189,8 @@ func userClicksMergeFunc(in UserClicks, buf *[]byte) runtime.UpdateFunc {
 	return func(old []byte, found bool) ([]byte, bool, error) {
 		v := in
 		if found {
-			// Start from the key alone: the stored value's fields, and zero for those it lacks.
+			// Start from the key alone: the stored value's fields, and zero for those it lacks
+			// (the last fields are skipped: the merge overwrites them).
 			v = UserClicks{User: in.User}
 			if !userClicksDecodeCBOR(&v, old, true) {
 				if err := v.UnmarshalCBOR(old); err != nil {
@@ -396,9 +398,10 @@ func (v *PageStats) UnmarshalCBOR(data []byte) error {
 
 // pageStatsDecodeCBOR is UnmarshalCBOR's fast path. It returns false, having
 // decoded part of v, for any input it does not handle: the caller then decodes
-// with runtime.CBORDecMode, which has the last word, errors included. With
-// skipKeys, it leaves the key fields alone: a merge knows them already.
-func pageStatsDecodeCBOR(v *PageStats, data []byte, skipKeys bool) bool {
+// with runtime.CBORDecMode, which has the last word, errors included. While
+// merging, it skips the key fields (the merge knows them) and, when fields merge
+// by their ops, the last fields (the merge overwrites them).
+func pageStatsDecodeCBOR(v *PageStats, data []byte, merging bool) bool {
 	r := runtime.NewCBORReader(data)
 	n, ok := r.ReadMapHeader()
 	if !ok {
@@ -420,7 +423,7 @@ func pageStatsDecodeCBOR(v *PageStats, data []byte, skipKeys bool) bool {
 				return false
 			}
 			seen[0] = true
-			if skipKeys {
+			if merging {
 				if !r.Skip() {
 					return false
 				}
@@ -476,6 +479,12 @@ func pageStatsDecodeCBOR(v *PageStats, data []byte, skipKeys bool) bool {
 				return false
 			}
 			seen[5] = true
+			if merging {
+				if !r.Skip() {
+					return false
+				}
+				break
+			}
 			x, ok := r.ReadString()
 			if !ok {
 				return false
@@ -510,7 +519,8 @@ func pageStatsMergeFunc(in PageStats, buf *[]byte) runtime.UpdateFunc {
 	return func(old []byte, found bool) ([]byte, bool, error) {
 		v := in
 		if found {
-			// Start from the key alone: the stored value's fields, and zero for those it lacks.
+			// Start from the key alone: the stored value's fields, and zero for those it lacks
+			// (the last fields are skipped: the merge overwrites them).
 			v = PageStats{Page: in.Page}
 			if !pageStatsDecodeCBOR(&v, old, true) {
 				if err := v.UnmarshalCBOR(old); err != nil {

@@ -102,9 +102,10 @@ func (v *ModelLatency) UnmarshalCBOR(data []byte) error {
 
 // modelLatencyDecodeCBOR is UnmarshalCBOR's fast path. It returns false, having
 // decoded part of v, for any input it does not handle: the caller then decodes
-// with runtime.CBORDecMode, which has the last word, errors included. With
-// skipKeys, it leaves the key fields alone: a merge knows them already.
-func modelLatencyDecodeCBOR(v *ModelLatency, data []byte, skipKeys bool) bool {
+// with runtime.CBORDecMode, which has the last word, errors included. While
+// merging, it skips the key fields (the merge knows them) and, when fields merge
+// by their ops, the last fields (the merge overwrites them).
+func modelLatencyDecodeCBOR(v *ModelLatency, data []byte, merging bool) bool {
 	r := runtime.NewCBORReader(data)
 	n, ok := r.ReadMapHeader()
 	if !ok {
@@ -136,6 +137,12 @@ func modelLatencyDecodeCBOR(v *ModelLatency, data []byte, skipKeys bool) bool {
 				return false
 			}
 			seen[1] = true
+			if merging {
+				if !r.Skip() {
+					return false
+				}
+				break
+			}
 			x, ok := r.ReadString()
 			if !ok {
 				return false
@@ -156,7 +163,7 @@ func modelLatencyDecodeCBOR(v *ModelLatency, data []byte, skipKeys bool) bool {
 				return false
 			}
 			seen[3] = true
-			if skipKeys {
+			if merging {
 				if !r.Skip() {
 					return false
 				}
@@ -202,7 +209,7 @@ func modelLatencyDecodeCBOR(v *ModelLatency, data []byte, skipKeys bool) bool {
 				return false
 			}
 			seen[7] = true
-			if skipKeys {
+			if merging {
 				if !r.Skip() {
 					return false
 				}
@@ -242,7 +249,8 @@ func modelLatencyMergeFunc(in ModelLatency, buf *[]byte) runtime.UpdateFunc {
 	return func(old []byte, found bool) ([]byte, bool, error) {
 		v := in
 		if found {
-			// Start from the key alone: the stored value's fields, and zero for those it lacks.
+			// Start from the key alone: the stored value's fields, and zero for those it lacks
+			// (the last fields are skipped: the merge overwrites them).
 			v = ModelLatency{Tenant: in.Tenant, Model: in.Model}
 			if !modelLatencyDecodeCBOR(&v, old, true) {
 				if err := v.UnmarshalCBOR(old); err != nil {
@@ -450,9 +458,10 @@ func (v *ClickWindow) UnmarshalCBOR(data []byte) error {
 
 // clickWindowDecodeCBOR is UnmarshalCBOR's fast path. It returns false, having
 // decoded part of v, for any input it does not handle: the caller then decodes
-// with runtime.CBORDecMode, which has the last word, errors included. With
-// skipKeys, it leaves the key fields alone: a merge knows them already.
-func clickWindowDecodeCBOR(v *ClickWindow, data []byte, skipKeys bool) bool {
+// with runtime.CBORDecMode, which has the last word, errors included. While
+// merging, it skips the key fields (the merge knows them) and, when fields merge
+// by their ops, the last fields (the merge overwrites them).
+func clickWindowDecodeCBOR(v *ClickWindow, data []byte, merging bool) bool {
 	r := runtime.NewCBORReader(data)
 	n, ok := r.ReadMapHeader()
 	if !ok {
@@ -514,7 +523,7 @@ func clickWindowDecodeCBOR(v *ClickWindow, data []byte, skipKeys bool) bool {
 				return false
 			}
 			seen[4] = true
-			if skipKeys {
+			if merging {
 				if !r.Skip() {
 					return false
 				}
@@ -553,7 +562,8 @@ func clickWindowMergeFunc(in ClickWindow, buf *[]byte) runtime.UpdateFunc {
 	return func(old []byte, found bool) ([]byte, bool, error) {
 		v := in
 		if found {
-			// Start from the key alone: the stored value's fields, and zero for those it lacks.
+			// Start from the key alone: the stored value's fields, and zero for those it lacks
+			// (the last fields are skipped: the merge overwrites them).
 			v = ClickWindow{UserID: in.UserID}
 			if !clickWindowDecodeCBOR(&v, old, true) {
 				if err := v.UnmarshalCBOR(old); err != nil {
@@ -756,9 +766,10 @@ func (v *Tumbling) UnmarshalCBOR(data []byte) error {
 
 // tumblingDecodeCBOR is UnmarshalCBOR's fast path. It returns false, having
 // decoded part of v, for any input it does not handle: the caller then decodes
-// with runtime.CBORDecMode, which has the last word, errors included. With
-// skipKeys, it leaves the key fields alone: a merge knows them already.
-func tumblingDecodeCBOR(v *Tumbling, data []byte, skipKeys bool) bool {
+// with runtime.CBORDecMode, which has the last word, errors included. While
+// merging, it skips the key fields (the merge knows them) and, when fields merge
+// by their ops, the last fields (the merge overwrites them).
+func tumblingDecodeCBOR(v *Tumbling, data []byte, merging bool) bool {
 	r := runtime.NewCBORReader(data)
 	n, ok := r.ReadMapHeader()
 	if !ok {
@@ -790,7 +801,7 @@ func tumblingDecodeCBOR(v *Tumbling, data []byte, skipKeys bool) bool {
 				return false
 			}
 			seen[1] = true
-			if skipKeys {
+			if merging {
 				if !r.Skip() {
 					return false
 				}
@@ -833,7 +844,8 @@ func tumblingMergeFunc(in Tumbling, buf *[]byte) runtime.UpdateFunc {
 	return func(old []byte, found bool) ([]byte, bool, error) {
 		v := in
 		if found {
-			// Start from the key alone: the stored value's fields, and zero for those it lacks.
+			// Start from the key alone: the stored value's fields, and zero for those it lacks
+			// (the last fields are skipped: the merge overwrites them).
 			v = Tumbling{Key: in.Key}
 			if !tumblingDecodeCBOR(&v, old, true) {
 				if err := v.UnmarshalCBOR(old); err != nil {
@@ -1033,9 +1045,10 @@ func (v *Histogram) UnmarshalCBOR(data []byte) error {
 
 // histogramDecodeCBOR is UnmarshalCBOR's fast path. It returns false, having
 // decoded part of v, for any input it does not handle: the caller then decodes
-// with runtime.CBORDecMode, which has the last word, errors included. With
-// skipKeys, it leaves the key fields alone: a merge knows them already.
-func histogramDecodeCBOR(v *Histogram, data []byte, skipKeys bool) bool {
+// with runtime.CBORDecMode, which has the last word, errors included. While
+// merging, it skips the key fields (the merge knows them) and, when fields merge
+// by their ops, the last fields (the merge overwrites them).
+func histogramDecodeCBOR(v *Histogram, data []byte, merging bool) bool {
 	r := runtime.NewCBORReader(data)
 	n, ok := r.ReadMapHeader()
 	if !ok {
@@ -1057,7 +1070,7 @@ func histogramDecodeCBOR(v *Histogram, data []byte, skipKeys bool) bool {
 				return false
 			}
 			seen[0] = true
-			if skipKeys {
+			if merging {
 				if !r.Skip() {
 					return false
 				}
@@ -1098,7 +1111,8 @@ func histogramMergeFunc(in Histogram, buf *[]byte) runtime.UpdateFunc {
 	return func(old []byte, found bool) ([]byte, bool, error) {
 		v := in
 		if found {
-			// Start from the key alone: the stored value's fields, and zero for those it lacks.
+			// Start from the key alone: the stored value's fields, and zero for those it lacks
+			// (the last fields are skipped: the merge overwrites them).
 			v = Histogram{Metric: in.Metric}
 			if !histogramDecodeCBOR(&v, old, true) {
 				if err := v.UnmarshalCBOR(old); err != nil {
@@ -1326,9 +1340,10 @@ func (v *Device) UnmarshalCBOR(data []byte) error {
 
 // deviceDecodeCBOR is UnmarshalCBOR's fast path. It returns false, having
 // decoded part of v, for any input it does not handle: the caller then decodes
-// with runtime.CBORDecMode, which has the last word, errors included. With
-// skipKeys, it leaves the key fields alone: a merge knows them already.
-func deviceDecodeCBOR(v *Device, data []byte, skipKeys bool) bool {
+// with runtime.CBORDecMode, which has the last word, errors included. While
+// merging, it skips the key fields (the merge knows them) and, when fields merge
+// by their ops, the last fields (the merge overwrites them).
+func deviceDecodeCBOR(v *Device, data []byte, merging bool) bool {
 	r := runtime.NewCBORReader(data)
 	n, ok := r.ReadMapHeader()
 	if !ok {
@@ -1350,7 +1365,7 @@ func deviceDecodeCBOR(v *Device, data []byte, skipKeys bool) bool {
 				return false
 			}
 			seen[0] = true
-			if skipKeys {
+			if merging {
 				if !r.Skip() {
 					return false
 				}
@@ -1366,7 +1381,7 @@ func deviceDecodeCBOR(v *Device, data []byte, skipKeys bool) bool {
 				return false
 			}
 			seen[1] = true
-			if skipKeys {
+			if merging {
 				if !r.Skip() {
 					return false
 				}
@@ -1382,7 +1397,7 @@ func deviceDecodeCBOR(v *Device, data []byte, skipKeys bool) bool {
 				return false
 			}
 			seen[2] = true
-			if skipKeys {
+			if merging {
 				if !r.Skip() {
 					return false
 				}
@@ -1408,7 +1423,7 @@ func deviceDecodeCBOR(v *Device, data []byte, skipKeys bool) bool {
 				return false
 			}
 			seen[4] = true
-			if skipKeys {
+			if merging {
 				if !r.Skip() {
 					return false
 				}
@@ -1424,7 +1439,7 @@ func deviceDecodeCBOR(v *Device, data []byte, skipKeys bool) bool {
 				return false
 			}
 			seen[5] = true
-			if skipKeys {
+			if merging {
 				if !r.Skip() {
 					return false
 				}
@@ -1440,6 +1455,12 @@ func deviceDecodeCBOR(v *Device, data []byte, skipKeys bool) bool {
 				return false
 			}
 			seen[6] = true
+			if merging {
+				if !r.Skip() {
+					return false
+				}
+				break
+			}
 			raw, ok := r.ReadRaw()
 			if !ok || runtime.CBORDecMode.Unmarshal(raw, &v.Temps) != nil {
 				return false
@@ -1458,7 +1479,7 @@ func deviceDecodeCBOR(v *Device, data []byte, skipKeys bool) bool {
 				return false
 			}
 			seen[8] = true
-			if skipKeys {
+			if merging {
 				if !r.Skip() {
 					return false
 				}
@@ -1491,7 +1512,8 @@ func deviceMergeFunc(in Device, buf *[]byte) runtime.UpdateFunc {
 	return func(old []byte, found bool) ([]byte, bool, error) {
 		v := in
 		if found {
-			// Start from the key alone: the stored value's fields, and zero for those it lacks.
+			// Start from the key alone: the stored value's fields, and zero for those it lacks
+			// (the last fields are skipped: the merge overwrites them).
 			v = Device{Site: in.Site, Serial: in.Serial, Rack: in.Rack, Slot: in.Slot, Spare: in.Spare, Since: in.Since}
 			if !deviceDecodeCBOR(&v, old, true) {
 				if err := v.UnmarshalCBOR(old); err != nil {
