@@ -133,6 +133,7 @@ type hashReader struct {
 	h hash.Hash
 }
 
+// Read reads from the underlying reader and hashes what it read.
 func (h *hashReader) Read(p []byte) (int, error) {
 	n, err := h.r.Read(p)
 	h.h.Write(p[:n])

@@ -27,6 +27,7 @@ const (
 	Window                    // //statekit:window
 )
 
+// String returns "aggregate" or "window", as in the directive.
 func (k Kind) String() string {
 	if k == Window {
 		return "window"
@@ -83,6 +84,7 @@ const (
 
 var kindNames = [...]string{"other", "bool", "int", "uint", "float32", "float64", "string", "[]byte", "time.Time"}
 
+// String names the kind as a Go type.
 func (k FieldKind) String() string { return kindNames[k] }
 
 // Op is a field's merge operation.
@@ -100,6 +102,7 @@ const (
 
 var opNames = map[string]Op{"last": Last, "first": First, "sum": Sum, "min": Min, "max": Max, "count": Count}
 
+// String returns the op as written in a statekit tag.
 func (o Op) String() string {
 	for name, op := range opNames {
 		if op == o {

@@ -24,6 +24,7 @@ func (p Problem) String() string {
 // them one per line.
 type Problems []Problem
 
+// Error lists the problems, one per line.
 func (ps Problems) Error() string {
 	lines := make([]string, len(ps))
 	for i, p := range ps {

@@ -46,10 +46,12 @@ type FormatError struct {
 	Err  error
 }
 
+// Error says which file failed to format and why.
 func (e *FormatError) Error() string {
 	return fmt.Sprintf("stategen: generated %s does not format (a stategen bug): %v", e.File, e.Err)
 }
 
+// Unwrap returns the formatter's error.
 func (e *FormatError) Unwrap() error { return e.Err }
 
 // Render renders m. Files come in a fixed order and identical input renders to

@@ -543,10 +543,17 @@ type slogAdapter struct{ l *slog.Logger }
 
 func msg(format string, args []any) string { return strings.TrimSpace(fmt.Sprintf(format, args...)) }
 
-func (a slogAdapter) Errorf(f string, args ...any)   { a.l.Error(msg(f, args)) }
+// Errorf logs at Error.
+func (a slogAdapter) Errorf(f string, args ...any) { a.l.Error(msg(f, args)) }
+
+// Warningf logs at Warn.
 func (a slogAdapter) Warningf(f string, args ...any) { a.l.Warn(msg(f, args)) }
-func (a slogAdapter) Infof(f string, args ...any)    { a.l.Debug(msg(f, args)) }
-func (a slogAdapter) Debugf(f string, args ...any)   { a.l.Debug(msg(f, args)) }
+
+// Infof logs at Debug: Badger's info messages are routine.
+func (a slogAdapter) Infof(f string, args ...any) { a.l.Debug(msg(f, args)) }
+
+// Debugf logs at Debug.
+func (a slogAdapter) Debugf(f string, args ...any) { a.l.Debug(msg(f, args)) }
 
 var (
 	_ runtime.Backend       = (*Backend)(nil)

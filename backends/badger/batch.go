@@ -80,18 +80,22 @@ func (w *batch) write(op string, key, value []byte, exp uint64, del bool) error 
 	return nil
 }
 
+// Put implements runtime.Batch.
 func (w *batch) Put(key, value []byte) error {
 	return w.write("batch put", key, value, w.b.ttlExpiry(0), false)
 }
 
+// PutEntry implements runtime.Batch.
 func (w *batch) PutEntry(e runtime.Entry) error {
 	return w.write("batch put", e.Key, e.Value, expiresAt(e.ExpiresAt), false)
 }
 
+// Delete implements runtime.Batch.
 func (w *batch) Delete(key []byte) error {
 	return w.write("batch delete", key, nil, 0, true)
 }
 
+// Commit implements runtime.Batch: it flushes the WriteBatch and waits for it.
 func (w *batch) Commit(ctx context.Context) error {
 	if w.done {
 		return fail("batch commit", nil, errBatchDone)
@@ -117,6 +121,7 @@ func (w *batch) Commit(ctx context.Context) error {
 	return fail("batch commit", nil, w.b.wrote(w.puts+w.dels))
 }
 
+// Discard implements runtime.Batch.
 func (w *batch) Discard() {
 	w.done = true
 	if w.wb != nil {

@@ -46,10 +46,12 @@ func (w *batch) add(op string, key, value []byte, exp int64, del bool) error {
 	return nil
 }
 
+// Put implements runtime.Batch.
 func (w *batch) Put(key, value []byte) error {
 	return w.add("batch put", key, value, w.b.expiry(0), false)
 }
 
+// PutEntry implements runtime.Batch.
 func (w *batch) PutEntry(e runtime.Entry) error {
 	var exp int64
 	if !e.ExpiresAt.IsZero() {
@@ -58,10 +60,12 @@ func (w *batch) PutEntry(e runtime.Entry) error {
 	return w.add("batch put", e.Key, e.Value, exp, false)
 }
 
+// Delete implements runtime.Batch.
 func (w *batch) Delete(key []byte) error {
 	return w.add("batch delete", key, nil, 0, true)
 }
 
+// Commit implements runtime.Batch: it applies the writes shard by shard.
 func (w *batch) Commit(ctx context.Context) error {
 	if w.done {
 		return fail("batch commit", nil, errBatchDone)
@@ -103,6 +107,7 @@ func (w *batch) Commit(ctx context.Context) error {
 	return nil
 }
 
+// Discard implements runtime.Batch.
 func (w *batch) Discard() {
 	w.done = true
 	w.ops = nil
