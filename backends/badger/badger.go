@@ -187,12 +187,15 @@ func (b *Backend) wrote(n uint64) error {
 	if every == 0 {
 		return nil
 	}
-	after := b.writes.Add(n)
-	if after/every != (after-n)/every {
+	if after := b.writes.Add(n); crossesMultiple(after-n, after, every) {
 		return b.db.Sync()
 	}
 	return nil
 }
+
+// crossesMultiple reports whether a multiple of every lies in (from, to]: the
+// writes from+1..to included the every-th, 2*every-th... write.
+func crossesMultiple(from, to, every uint64) bool { return to/every != from/every }
 
 // expiresAt converts an expiry time to Badger's whole seconds, rounding up so
 // that nothing expires early. The zero time is 0, never.

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	skrt "github.com/statekit/statekit/runtime"
@@ -194,12 +193,9 @@ func sortParts(parts [][]*item) {
 // merged yields the items of sorted parts in key order: a k-way merge over a
 // binary min-heap of the parts' heads.
 //
-// Two things keep it fast. All keys share a prefix of lcp bytes (often long:
-// "w/ClickWindow/...", "window:user..."), so each heap node keeps the 8 bytes
-// after it as an integer, and most comparisons are one integer comparison. And
-// when a part advances, the merge touches the item after its new head: that
-// item is needed only after the other parts have had their turn, so its cache
-// miss overlaps with their work instead of stalling the merge.
+// All keys share a prefix of lcp bytes (often long: "w/ClickWindow/...",
+// "window:user..."), so each heap node keeps the 8 bytes after it as an
+// integer, and most comparisons are one integer comparison.
 func merged(parts [][]*item) iter.Seq[*item] {
 	return func(yield func(*item) bool) {
 		type head struct {
@@ -208,13 +204,9 @@ func merged(parts [][]*item) iter.Seq[*item] {
 		}
 		lcp := commonPrefix(parts)
 		heap := make([]head, 0, len(parts))
-		var touched uint32
 		for _, p := range parts {
 			if len(p) > 0 {
 				heap = append(heap, head{key8(p[0].key(), lcp), p})
-				if len(p) > 1 {
-					touched += p[1].klen
-				}
 			}
 		}
 		less := func(a, b *head) bool {
@@ -249,21 +241,14 @@ func merged(parts [][]*item) iter.Seq[*item] {
 			}
 			if top.rest = top.rest[1:]; len(top.rest) > 0 {
 				top.pfx = key8(top.rest[0].key(), lcp)
-				if len(top.rest) > 1 {
-					touched += top.rest[1].klen // the prefetch
-				}
 			} else {
 				heap[0] = heap[len(heap)-1]
 				heap = heap[:len(heap)-1]
 			}
 			down(0)
 		}
-		prefetchSink.Store(touched) // keeps the touching loads from being optimized away
 	}
 }
-
-// prefetchSink receives the sum merged computes only to touch memory early.
-var prefetchSink atomic.Uint32
 
 // commonPrefix is the length of the prefix all keys of sorted parts share: the
 // common prefix of every part's first and last key.
