@@ -175,22 +175,16 @@ func BenchmarkRestore(b *testing.B) {
 					b.Fatal(err)
 				}
 			}()
-			restore := func(b *testing.B, open func(b *testing.B) runtime.Backend) {
+			// restore times load into a fresh backend from open; setup and
+			// close stay outside the timer.
+			restore := func(b *testing.B, open func(b *testing.B) runtime.Backend, load func(dst runtime.Backend) error) {
 				var peak uint64
 				for b.Loop() {
 					b.StopTimer()
 					dst := open(b)
 					b.StartTimer()
 					peak = max(peak, peakHeap(func() {
-						r, err := checkpoint.OpenFile(path)
-						if err != nil {
-							b.Fatal(err)
-						}
-						defer r.Close()
-						if err := r.Verify(ctx); err != nil {
-							b.Fatal(err)
-						}
-						if err := checkpoint.RestoreInto(ctx, dst, r, time.Now()); err != nil {
+						if err := load(dst); err != nil {
 							b.Fatal(err)
 						}
 					}))
@@ -200,33 +194,30 @@ func BenchmarkRestore(b *testing.B) {
 				}
 				b.ReportMetric(float64(peak)/1e6, "peak-heap-MB")
 			}
-			b.Run("statekit-badger", func(b *testing.B) {
-				restore(b, func(b *testing.B) runtime.Backend { return benchBadger(b, 0) })
-			})
-			b.Run("badger-load", func(b *testing.B) {
-				var peak uint64
-				for b.Loop() {
-					b.StopTimer()
-					dst := benchBadger(b, 0)
-					b.StartTimer()
-					peak = max(peak, peakHeap(func() {
-						f, err := os.Open(backup)
-						if err != nil {
-							b.Fatal(err)
-						}
-						defer f.Close()
-						if err := dst.DB().Load(f, 256); err != nil {
-							b.Fatal(err)
-						}
-					}))
-					b.StopTimer()
-					dst.Close()
-					b.StartTimer()
+			statekit := func(dst runtime.Backend) error {
+				r, err := checkpoint.OpenFile(path)
+				if err != nil {
+					return err
 				}
-				b.ReportMetric(float64(peak)/1e6, "peak-heap-MB")
-			})
+				defer r.Close()
+				if err := r.Verify(ctx); err != nil {
+					return err
+				}
+				return checkpoint.RestoreInto(ctx, dst, r, time.Now())
+			}
+			badgerLoad := func(dst runtime.Backend) error {
+				f, err := os.Open(backup)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				return dst.(*badger.Backend).DB().Load(f, 256)
+			}
+			openBadger := func(b *testing.B) runtime.Backend { return benchBadger(b, 0) }
+			b.Run("statekit-badger", func(b *testing.B) { restore(b, openBadger, statekit) })
+			b.Run("badger-load", func(b *testing.B) { restore(b, openBadger, badgerLoad) })
 			b.Run("statekit-memory", func(b *testing.B) {
-				restore(b, func(b *testing.B) runtime.Backend { return memory.New(memory.Options{}) })
+				restore(b, func(b *testing.B) runtime.Backend { return memory.New(memory.Options{}) }, statekit)
 			})
 		})
 	}

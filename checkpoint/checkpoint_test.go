@@ -14,16 +14,16 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"go.uber.org/goleak"
 
+	"github.com/statekit/statekit/backends/backendtest"
 	"github.com/statekit/statekit/backends/badger"
 	"github.com/statekit/statekit/backends/memory"
 	"github.com/statekit/statekit/checkpoint"
+	"github.com/statekit/statekit/internal/testproc"
 	"github.com/statekit/statekit/runtime"
 )
 
 func TestMain(m *testing.M) {
-	if dir := os.Getenv(crashChildEnv); dir != "" {
-		os.Exit(crashChild(dir))
-	}
+	testproc.RunChild(crashChildEnv, crashChild)
 	goleak.VerifyTestMain(m)
 }
 
@@ -83,33 +83,6 @@ func fill(t *testing.T, b runtime.Backend, n int) {
 		if err != nil {
 			t.Fatal(err)
 		}
-	}
-}
-
-func contents(t *testing.T, b runtime.Snapshotter) []runtime.Entry {
-	t.Helper()
-	var out []runtime.Entry
-	for e, err := range b.Snapshot(context.Background()) {
-		if err != nil {
-			t.Fatalf("Snapshot: %v", err)
-		}
-		out = append(out, e)
-	}
-	return out
-}
-
-// sameEntries compares keys and values exactly and expiry times to within tol.
-func sameEntries(t *testing.T, what string, got, want []runtime.Entry, tol time.Duration) {
-	t.Helper()
-	eq := cmp.Comparer(func(a, b time.Time) bool {
-		if a.IsZero() || b.IsZero() {
-			return a.IsZero() == b.IsZero()
-		}
-		d := a.Sub(b)
-		return -tol <= d && d <= tol
-	})
-	if diff := cmp.Diff(want, got, eq); diff != "" {
-		t.Fatalf("%s (-want +got):\n%s", what, diff)
 	}
 }
 
@@ -180,7 +153,7 @@ func TestRoundTrip(t *testing.T) {
 			if diff := cmp.Diff(info, got); diff != "" {
 				t.Errorf("RestoreLatest Info (-created +restored):\n%s", diff)
 			}
-			sameEntries(t, "restored contents", contents(t, dst), contents(t, src), 0)
+			backendtest.EqualEntries(t, "restored contents", backendtest.Snapshot(t, dst), backendtest.Snapshot(t, src), 0)
 			st := rc.Stats()
 			if st.Restores != 1 || st.RestoreFailures != 0 || st.LastRestoreDuration <= 0 {
 				t.Errorf("restore stats %+v", st)
@@ -234,7 +207,7 @@ func TestTTLKeptAcrossRestore(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []runtime.Entry{{Key: []byte("ten"), Value: []byte("v"), ExpiresAt: epoch.Add(10 * time.Minute)}}
-	sameEntries(t, "after restore", contents(t, dst), want, 0)
+	backendtest.EqualEntries(t, "after restore", backendtest.Snapshot(t, dst), want, 0)
 	clock.Set(epoch.Add(10 * time.Minute))
 	if _, ok, _ := dst.Get(ctx, []byte("ten")); ok {
 		t.Error("restored entry outlived its TTL")

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/statekit/statekit/backends/backendtest"
 	"github.com/statekit/statekit/checkpoint"
 	"github.com/statekit/statekit/runtime"
 )
@@ -25,7 +26,7 @@ func TestPortable(t *testing.T) {
 	ctx := context.Background()
 	mem := newMemory(t, nil)
 	fill(t, mem, 1000)
-	want := contents(t, mem)
+	want := backendtest.Snapshot(t, mem)
 
 	c1, dir1 := newCoordinator(t, mem, checkpoint.Options{Compress: true})
 	if _, err := c1.CreateCheckpoint(ctx); err != nil {
@@ -36,7 +37,7 @@ func TestPortable(t *testing.T) {
 	if _, err := r1.RestoreLatest(ctx); err != nil {
 		t.Fatal(err)
 	}
-	sameEntries(t, "memory -> badger", contents(t, bdg), want, time.Second)
+	backendtest.EqualEntries(t, "memory -> badger", backendtest.Snapshot(t, bdg), want, time.Second)
 
 	c2, dir2 := newCoordinator(t, bdg, checkpoint.Options{})
 	if _, err := c2.CreateCheckpoint(ctx); err != nil {
@@ -47,7 +48,7 @@ func TestPortable(t *testing.T) {
 	if _, err := r2.RestoreLatest(ctx); err != nil {
 		t.Fatal(err)
 	}
-	sameEntries(t, "memory -> badger -> memory", contents(t, back), want, time.Second)
+	backendtest.EqualEntries(t, "memory -> badger -> memory", backendtest.Snapshot(t, back), want, time.Second)
 }
 
 func TestRetention(t *testing.T) {
@@ -237,11 +238,11 @@ func TestBackendWithoutSnapshotter(t *testing.T) {
 	if _, err := r.RestoreLatest(ctx); err != nil {
 		t.Fatal(err)
 	}
-	want := contents(t, src)
+	want := backendtest.Snapshot(t, src)
 	for i := range want {
 		want[i].ExpiresAt = time.Time{} // the fallback cannot read expiry times
 	}
-	sameEntries(t, "restored through the fallback", contents(t, dst), want, 0)
+	backendtest.EqualEntries(t, "restored through the fallback", backendtest.Snapshot(t, dst), want, 0)
 }
 
 type snapshotBackend interface {

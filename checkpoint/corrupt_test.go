@@ -10,17 +10,16 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	goruntime "runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/statekit/statekit/backends/memory"
 	"github.com/statekit/statekit/checkpoint"
+	"github.com/statekit/statekit/internal/testproc"
 	"github.com/statekit/statekit/runtime"
 )
 
@@ -61,63 +60,60 @@ func read(path string, verify bool) error {
 func readAll(path string) error     { return read(path, true) }
 func entriesOnly(path string) error { return read(path, false) }
 
-// TestEveryBitFlipDetected flips each bit of a small checkpoint in turn: every
-// one must be reported as corrupt, by OpenFile or by Verify. And reading the
-// entries without Verify must end in an error too.
-func TestEveryBitFlipDetected(t *testing.T) {
+// damage runs f on the bytes of a small checkpoint, uncompressed and
+// compressed; write stores damaged bytes under a valid checkpoint name and
+// returns that path.
+func damage(t *testing.T, f func(t *testing.T, orig []byte, write func([]byte) string)) {
 	for _, compress := range []bool{false, true} {
 		t.Run(fmt.Sprint("compress=", compress), func(t *testing.T) {
-			path := smallCheckpoint(t, compress)
-			orig, err := os.ReadFile(path)
+			orig, err := os.ReadFile(smallCheckpoint(t, compress))
 			if err != nil {
 				t.Fatal(err)
 			}
-			flipped := filepath.Join(t.TempDir(), "20260101T000000.000000000Z.ckpt")
-			for bit := range len(orig) * 8 {
-				data := bytes.Clone(orig)
-				data[bit/8] ^= 1 << (bit % 8)
-				if err := os.WriteFile(flipped, data, 0o600); err != nil {
+			damaged := filepath.Join(t.TempDir(), "20260101T000000.000000000Z.ckpt")
+			f(t, orig, func(data []byte) string {
+				if err := os.WriteFile(damaged, data, 0o600); err != nil {
 					t.Fatal(err)
 				}
-				if err := readAll(flipped); !errors.Is(err, runtime.ErrCorrupt) {
-					t.Fatalf("bit %d of %d flipped: got %v, want ErrCorrupt", bit, len(orig)*8, err)
-				}
-				if bit%97 == 0 { // Entries alone, without Verify, must also notice
-					if err := entriesOnly(flipped); !errors.Is(err, runtime.ErrCorrupt) {
-						t.Fatalf("bit %d flipped, Entries without Verify: got %v, want ErrCorrupt", bit, err)
-					}
-				}
-			}
+				return damaged
+			})
 		})
 	}
 }
 
+// TestEveryBitFlipDetected flips each bit of a small checkpoint in turn: every
+// one must be reported as corrupt, by OpenFile or by Verify. And reading the
+// entries without Verify must end in an error too.
+func TestEveryBitFlipDetected(t *testing.T) {
+	damage(t, func(t *testing.T, orig []byte, write func([]byte) string) {
+		for bit := range len(orig) * 8 {
+			data := bytes.Clone(orig)
+			data[bit/8] ^= 1 << (bit % 8)
+			flipped := write(data)
+			if err := readAll(flipped); !errors.Is(err, runtime.ErrCorrupt) {
+				t.Fatalf("bit %d of %d flipped: got %v, want ErrCorrupt", bit, len(orig)*8, err)
+			}
+			if bit%97 == 0 { // Entries alone, without Verify, must also notice
+				if err := entriesOnly(flipped); !errors.Is(err, runtime.ErrCorrupt) {
+					t.Fatalf("bit %d flipped, Entries without Verify: got %v, want ErrCorrupt", bit, err)
+				}
+			}
+		}
+	})
+}
+
 func TestEveryTruncationDetected(t *testing.T) {
-	for _, compress := range []bool{false, true} {
-		t.Run(fmt.Sprint("compress=", compress), func(t *testing.T) {
-			path := smallCheckpoint(t, compress)
-			orig, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
+	damage(t, func(t *testing.T, orig []byte, write func([]byte) string) {
+		for n := range len(orig) {
+			if err := readAll(write(orig[:n])); !errors.Is(err, runtime.ErrCorrupt) {
+				t.Fatalf("truncated to %d of %d bytes: got %v, want ErrCorrupt", n, len(orig), err)
 			}
-			cut := filepath.Join(t.TempDir(), "20260101T000000.000000000Z.ckpt")
-			for n := range len(orig) {
-				if err := os.WriteFile(cut, orig[:n], 0o600); err != nil {
-					t.Fatal(err)
-				}
-				if err := readAll(cut); !errors.Is(err, runtime.ErrCorrupt) {
-					t.Fatalf("truncated to %d of %d bytes: got %v, want ErrCorrupt", n, len(orig), err)
-				}
-			}
-			// Appended garbage is damage too.
-			if err := os.WriteFile(cut, append(bytes.Clone(orig), 0), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			if err := readAll(cut); !errors.Is(err, runtime.ErrCorrupt) {
-				t.Fatalf("a byte appended: got %v, want ErrCorrupt", err)
-			}
-		})
-	}
+		}
+		// Appended garbage is damage too.
+		if err := readAll(write(append(bytes.Clone(orig), 0))); !errors.Is(err, runtime.ErrCorrupt) {
+			t.Fatalf("a byte appended: got %v, want ErrCorrupt", err)
+		}
+	})
 }
 
 // TestCorruptRestoreChangesNothing: restoring a damaged checkpoint fails with
@@ -339,24 +335,12 @@ func TestCrashDuringCheckpoint(t *testing.T) {
 	ctx := context.Background()
 	const kills = 50
 	for round := range kills {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), crashChildEnv+"="+dir)
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(stdout)
+		cmd, sc := testproc.Start(t, crashChildEnv, dir)
 		if round == 0 && !sc.Scan() { // the first child must get one checkpoint out
 			t.Fatal("child wrote no checkpoint")
 		}
 		time.Sleep(time.Duration(rng.IntN(30_000)) * time.Microsecond)
-		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-			t.Fatal(err)
-		}
-		_ = cmd.Wait()
+		testproc.Kill(t, cmd)
 
 		b := newMemory(t, nil)
 		c, _ := newCoordinator(t, b, checkpoint.Options{Dir: dir, MaxCheckpoints: 3})

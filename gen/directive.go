@@ -90,7 +90,7 @@ func (d *directive) duration(key string, allowZero bool) (time.Duration, []Probl
 	v, err := time.ParseDuration(o.value)
 	switch {
 	case err != nil:
-		return 0, []Problem{{o.pos, fmt.Sprintf("%s=%s: not a duration (Go syntax: 90s, 1m30s, 24h): %v", key, o.value, trimErr(err))}}
+		return 0, []Problem{{o.pos, fmt.Sprintf("%s=%s: not a duration (Go syntax: 90s, 1m30s, 24h): %s", key, o.value, strings.TrimPrefix(err.Error(), "time: "))}}
 	case v < 0 || (v == 0 && !allowZero):
 		want := "positive"
 		if allowZero {
@@ -99,14 +99,6 @@ func (d *directive) duration(key string, allowZero bool) (time.Duration, []Probl
 		return 0, []Problem{{o.pos, fmt.Sprintf("%s=%s: must be %s", key, o.value, want)}}
 	}
 	return v, nil
-}
-
-func trimErr(err error) string {
-	s := err.Error()
-	if i := strings.LastIndex(s, ": "); i >= 0 && strings.HasPrefix(s, "time: ") {
-		return s[len("time: "):]
-	}
-	return strings.TrimPrefix(s, "time: ")
 }
 
 var prefixPattern = regexp.MustCompile(`^[A-Za-z0-9_.:-]+$`)

@@ -102,15 +102,10 @@ const (
 
 var opNames = map[string]Op{"last": Last, "first": First, "sum": Sum, "min": Min, "max": Max, "count": Count}
 
+var opStrings = [...]string{Last: "last", First: "first", Sum: "sum", Min: "min", Max: "max", Count: "count"}
+
 // String returns the op as written in a statekit tag.
-func (o Op) String() string {
-	for name, op := range opNames {
-		if op == o {
-			return name
-		}
-	}
-	return "?"
-}
+func (o Op) String() string { return opStrings[o] }
 
 // Field is one field of an annotated type.
 type Field struct {

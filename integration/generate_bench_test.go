@@ -47,7 +47,32 @@ func BenchmarkGenerate(b *testing.B) {
 				b.Fatalf("%s: %v\n%s", name, err, out)
 			}
 		}
+		b.ReportMetric(float64(generatedBytes(b, dir))/1e3, "out-KB")
 	}
 	b.Run("stategen", func(b *testing.B) { run(b, stategenDir, "stategen") })
 	b.Run("stringer", func(b *testing.B) { run(b, stringerDir, "stringer", "-type="+strings.Join(names, ",")) })
+}
+
+// generatedBytes is the size of the Go files a generator wrote into dir: every
+// .go file except the input types.go.
+func generatedBytes(b *testing.B, dir string) int64 {
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var n int64
+	for _, f := range files {
+		if filepath.Base(f) == "types.go" {
+			continue
+		}
+		fi, err := os.Stat(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n += fi.Size()
+	}
+	if n == 0 {
+		b.Fatalf("nothing generated in %s", dir)
+	}
+	return n
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 )
 
@@ -27,7 +28,7 @@ const (
 // AppendKeyString appends the encoding of s to dst.
 func AppendKeyString(dst []byte, s string) []byte {
 	for {
-		i := indexZero(s)
+		i := strings.IndexByte(s, 0)
 		if i < 0 {
 			dst = append(dst, s...)
 			return append(dst, keyEscape, keyTerminator)
@@ -51,15 +52,6 @@ func AppendKeyBytes(dst, b []byte) []byte {
 		dst = append(dst, keyEscape, keyEscaped)
 		b = b[i+1:]
 	}
-}
-
-func indexZero(s string) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] == 0 {
-			return i
-		}
-	}
-	return -1
 }
 
 // AppendKeyInt appends the encoding of a signed integer of any width.

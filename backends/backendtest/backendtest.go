@@ -138,8 +138,9 @@ func scanAll(t *testing.T, b runtime.Backend, prefix string) []kv {
 	return out
 }
 
-// snapshot collects a Snapshot, failing the test on an error.
-func snapshot(t *testing.T, s runtime.Snapshotter) []runtime.Entry {
+// Snapshot collects s's snapshot, failing the test on an error: for tests of
+// backends and of what is built on them.
+func Snapshot(t testing.TB, s runtime.Snapshotter) []runtime.Entry {
 	t.Helper()
 	var out []runtime.Entry
 	for e, err := range s.Snapshot(context.Background()) {
@@ -169,7 +170,10 @@ func wantBackendError(t *testing.T, what string, err, want error) {
 	}
 }
 
-func entriesEqual(t *testing.T, what string, got, want []runtime.Entry, tolerance time.Duration) {
+// EqualEntries reports, as a test error, any difference between got and want:
+// keys and values byte for byte (nil and empty alike), expiry times to within
+// tolerance (Badger keeps whole seconds).
+func EqualEntries(t testing.TB, what string, got, want []runtime.Entry, tolerance time.Duration) {
 	t.Helper()
 	opt := cmp.Comparer(func(a, b time.Time) bool {
 		if a.IsZero() || b.IsZero() {

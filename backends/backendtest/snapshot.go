@@ -72,7 +72,7 @@ func (s *suite) testSnapshot(t *testing.T) {
 		sn := snapshotter(t, b)
 		put(t, b, "k1", "v1")
 		put(t, b, "k2", "v2")
-		entries := snapshot(t, sn)
+		entries := Snapshot(t, sn)
 		for _, e := range entries {
 			e.Key[0], e.Value[0] = 'X', 'X'
 			_ = append(e.Key, "tail"...) // must not run into the next entry
@@ -106,7 +106,7 @@ func (s *suite) testSnapshot(t *testing.T) {
 		defer func() { done.Store(true); wg.Wait() }()
 		for range 20 {
 			var a, bv int
-			for _, e := range snapshot(t, sn) {
+			for _, e := range Snapshot(t, sn) {
 				switch string(e.Key) {
 				case "inv:a":
 					a, _ = strconv.Atoi(string(e.Value))
@@ -143,11 +143,11 @@ func (s *suite) testRestore(t *testing.T) {
 		for i := range 100 {
 			put(t, dst, fmt.Sprintf("junk:%d", i), "junk")
 		}
-		want := snapshot(t, snSrc)
+		want := Snapshot(t, snSrc)
 		if err := snDst.Restore(ctx, snSrc.Snapshot(ctx)); err != nil {
 			t.Fatalf("Restore: %v", err)
 		}
-		entriesEqual(t, "restored contents", snapshot(t, snDst), want, s.cfg.ttlResolution)
+		EqualEntries(t, "restored contents", Snapshot(t, snDst), want, s.cfg.ttlResolution)
 		put(t, dst, "after", "restore") // still usable
 		if v, _ := get(t, dst, "after"); v != "restore" {
 			t.Fatal("backend not usable after Restore")
@@ -173,7 +173,7 @@ func (s *suite) testRestore(t *testing.T) {
 			{Key: []byte("c"), Value: []byte("c1")},
 			{Key: []byte("d"), Value: []byte{}},
 		}
-		entriesEqual(t, "restored", snapshot(t, sn), want, 0)
+		EqualEntries(t, "restored", Snapshot(t, sn), want, 0)
 	})
 	t.Run("many unsorted", func(t *testing.T) {
 		b := s.open(t)
@@ -190,7 +190,7 @@ func (s *suite) testRestore(t *testing.T) {
 		if err := sn.Restore(ctx, entrySeq(in...)); err != nil {
 			t.Fatalf("Restore: %v", err)
 		}
-		got := snapshot(t, sn)
+		got := Snapshot(t, sn)
 		if len(got) != len(model) {
 			t.Fatalf("restored %d entries, want %d", len(got), len(model))
 		}
@@ -219,7 +219,7 @@ func (s *suite) testRestore(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Restore: %v", err)
 		}
-		got := snapshot(t, sn)
+		got := Snapshot(t, sn)
 		if len(got) != 100 {
 			t.Fatalf("%d entries, want 100", len(got))
 		}

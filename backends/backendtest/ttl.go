@@ -52,7 +52,7 @@ func (s *suite) testTTLWithClock(t *testing.T) {
 			{Key: []byte("short"), Value: []byte("s"), ExpiresAt: epoch.Add(10 * time.Second)},
 			{Key: []byte("updated"), Value: []byte("u"), ExpiresAt: epoch.Add(20 * time.Second)},
 		}
-		entriesEqual(t, "Snapshot reports expiry times", snapshot(t, sn), want, 0)
+		EqualEntries(t, "Snapshot reports expiry times", Snapshot(t, sn), want, 0)
 	}
 
 	clock.Advance(10*time.Second - time.Nanosecond)
@@ -94,7 +94,7 @@ func (s *suite) testTTLWithClock(t *testing.T) {
 			t.Fatalf("Restore: %v", err)
 		}
 		want := []runtime.Entry{{Key: []byte("soon"), Value: []byte("s"), ExpiresAt: now.Add(10 * time.Minute)}}
-		entriesEqual(t, "Restore skips expired entries and keeps TTLs", snapshot(t, sn), want, 0)
+		EqualEntries(t, "Restore skips expired entries and keeps TTLs", Snapshot(t, sn), want, 0)
 		clock.Advance(10 * time.Minute)
 		if _, ok := get(t, b, "soon"); ok {
 			t.Error("a restored entry outlived its TTL")
@@ -126,7 +126,7 @@ func (s *suite) testTTLRealTime(t *testing.T) {
 			{Key: []byte("short"), Value: []byte("s"), ExpiresAt: start.Add(2 * r)},
 		}
 		if time.Since(start) < r {
-			entriesEqual(t, "Snapshot reports expiry times", snapshot(t, sn), want, r+time.Second/10)
+			EqualEntries(t, "Snapshot reports expiry times", Snapshot(t, sn), want, r+time.Second/10)
 		}
 	}
 	time.Sleep(time.Until(start.Add(3 * r)))

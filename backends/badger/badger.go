@@ -508,8 +508,10 @@ func (b *Backend) SizeOnDisk() (int64, error) {
 	return total, nil
 }
 
-// Stats returns operation counts and the size on disk. Badger cannot count its
-// live entries cheaply nor tell its memory use, so Entries and MemoryBytes are -1.
+// Stats returns operation counts and the size on disk. It walks the directory
+// on every call to size it, so it is meant for monitoring, not a hot path.
+// Badger cannot count its live entries cheaply nor tell its memory use, so
+// Entries and MemoryBytes are -1.
 func (b *Backend) Stats() runtime.Stats {
 	hits, gets := b.hits.Load(), b.gets.Load()
 	disk, err := b.SizeOnDisk()

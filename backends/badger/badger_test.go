@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -19,13 +18,12 @@ import (
 
 	"github.com/statekit/statekit/backends/backendtest"
 	"github.com/statekit/statekit/backends/badger"
+	"github.com/statekit/statekit/internal/testproc"
 	"github.com/statekit/statekit/runtime"
 )
 
 func TestMain(m *testing.M) {
-	if dir := os.Getenv(childDirEnv); dir != "" {
-		os.Exit(crashChild(dir))
-	}
+	testproc.RunChild(childDirEnv, crashChild)
 	goleak.VerifyTestMain(m)
 }
 
@@ -299,16 +297,7 @@ func TestKillAfterFlushLosesNothing(t *testing.T) {
 	for round := range 3 {
 		t.Run(fmt.Sprint("round", round), func(t *testing.T) {
 			dir := t.TempDir()
-			cmd := exec.Command(os.Args[0], "-test.run=^$")
-			cmd.Env = append(os.Environ(), childDirEnv+"="+dir)
-			stdout, err := cmd.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			sc := bufio.NewScanner(stdout)
+			cmd, sc := testproc.Start(t, childDirEnv, dir)
 			flushed := 0
 			for sc.Scan() && flushed < 2000*(round+1) {
 				n, err := strconv.Atoi(strings.TrimPrefix(sc.Text(), "flushed "))
@@ -317,10 +306,7 @@ func TestKillAfterFlushLosesNothing(t *testing.T) {
 				}
 				flushed = n
 			}
-			if err := cmd.Process.Kill(); err != nil { // SIGKILL
-				t.Fatal(err)
-			}
-			_ = cmd.Wait()
+			testproc.Kill(t, cmd)
 			if flushed == 0 {
 				t.Fatal("child flushed nothing before it was killed")
 			}

@@ -19,6 +19,7 @@ import (
 	"math"
 	"math/bits"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -225,11 +226,12 @@ func (s *shard) set(t *table, h uint64, it *item) {
 // del removes key from t, the shard's table, and reports whether it was there.
 // A table left mostly empty is rebuilt smaller. s.mu must be held.
 func (s *shard) del(t *table, h uint64, key string) bool {
-	if _, found := t.locate(h, key); !found {
+	i, found := t.locate(h, key)
+	if !found {
 		return false
 	}
-	s.beforeWrite()
-	old := t.del(h, key)
+	s.beforeWrite() // copies the slots, not the table: i stays valid
+	old := t.removeAt(i)
 	s.bytes -= old.size()
 	if len(t.slots) > minTableSize && 16*t.live < len(t.slots) {
 		s.tab.Store(t.rebuilt())
@@ -364,7 +366,7 @@ func (b *Backend) Scan(ctx context.Context, prefix []byte, fn func(key, value []
 	if err != nil {
 		return err
 	}
-	slices.SortFunc(found, func(a, b kv) int { return compareStrings(a.k, b.k) })
+	slices.SortFunc(found, func(a, b kv) int { return strings.Compare(a.k, b.k) })
 	var kbuf, vbuf []byte
 	for i, x := range found {
 		if i%1024 == 1023 {
@@ -382,16 +384,6 @@ func (b *Backend) Scan(ctx context.Context, prefix []byte, fn func(key, value []
 		}
 	}
 	return nil
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // collect calls add for every live item whose key starts with prefix, one shard

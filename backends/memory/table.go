@@ -140,12 +140,9 @@ func (t *table) set(h uint64, it *item) (old *item) {
 	return nil
 }
 
-// del removes key and returns its item, or nil. Writers only.
-func (t *table) del(h uint64, key string) *item {
-	i, found := t.locate(h, key)
-	if !found {
-		return nil
-	}
+// removeAt tombstones slot i, which locate found holding a live item, and
+// returns that item. Writers only.
+func (t *table) removeAt(i uint64) *item {
 	s := &t.slots[i]
 	old := s.item.Load()
 	s.item.Store(tombstone)

@@ -31,7 +31,10 @@ func TestTableModel(t *testing.T) {
 			},
 			"del": func(rt *rapid.T) {
 				k := keys.Draw(rt, "k")
-				old := tab.del(hashOf(k), k)
+				var old *item
+				if i, found := tab.locate(hashOf(k), k); found {
+					old = tab.removeAt(i)
+				}
 				if _, ok := model[k]; ok != (old != nil) {
 					rt.Fatalf("del(%q) found %v, model has it: %v", k, old != nil, ok)
 				}
