@@ -77,6 +77,7 @@ type Backend struct {
 	restoring atomic.Bool
 
 	writes  atomic.Uint64 // for WithFlushEvery
+	syncs   atomic.Uint64 // see Syncs
 	updates [64]sync.Mutex
 	seed    maphash.Seed
 
@@ -188,10 +189,20 @@ func (b *Backend) wrote(n uint64) error {
 		return nil
 	}
 	if after := b.writes.Add(n); crossesMultiple(after-n, after, every) {
-		return b.db.Sync()
+		return b.sync()
 	}
 	return nil
 }
+
+// sync syncs the database to disk and counts it.
+func (b *Backend) sync() error {
+	b.syncs.Add(1)
+	return b.db.Sync()
+}
+
+// Syncs returns how many times the backend has synced to disk, by Flush or by
+// WithFlushEvery: the fsync rate a durability setting costs.
+func (b *Backend) Syncs() uint64 { return b.syncs.Load() }
 
 // crossesMultiple reports whether a multiple of every lies in (from, to]: the
 // writes from+1..to included the every-th, 2*every-th... write.
@@ -478,7 +489,7 @@ func (b *Backend) Flush(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return fail("flush", nil, err)
 	}
-	return fail("flush", nil, b.db.Sync())
+	return fail("flush", nil, b.sync())
 }
 
 // SizeOnDisk returns the space the store's files take on disk, as du counts it

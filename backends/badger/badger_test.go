@@ -173,22 +173,51 @@ func TestReopenKeepsData(t *testing.T) {
 	}
 }
 
+// TestFlushEvery writes 25 Puts, then a batch of 25, then calls Flush, and
+// counts the syncs: one each time the write count passes a multiple of n, one
+// per batch however many multiples it spans, and one for Flush.
 func TestFlushEvery(t *testing.T) {
-	b := open(t, badger.NewConfig(t.TempDir()).WithFlushEvery(10))
-	ctx := context.Background()
-	for i := range 25 {
-		if err := b.Put(ctx, fmt.Appendf(nil, "k%d", i), []byte("v")); err != nil {
-			t.Fatal(err)
-		}
+	tests := []struct {
+		every                             int
+		afterPuts, afterBatch, afterFlush uint64
+	}{
+		{every: 0, afterPuts: 0, afterBatch: 0, afterFlush: 1},
+		{every: 1, afterPuts: 25, afterBatch: 26, afterFlush: 27},
+		{every: 10, afterPuts: 2, afterBatch: 3, afterFlush: 4}, // the batch spans 30, 40, 50
+		{every: 30, afterPuts: 0, afterBatch: 1, afterFlush: 2},
+		{every: 100, afterPuts: 0, afterBatch: 0, afterFlush: 1},
 	}
-	w := b.NewBatch()
-	for i := range 25 {
-		if err := w.Put(fmt.Appendf(nil, "b%d", i), []byte("v")); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Commit(ctx); err != nil {
-		t.Fatal(err)
+	for _, tc := range tests {
+		t.Run(fmt.Sprint("every=", tc.every), func(t *testing.T) {
+			b := open(t, badger.NewConfig(t.TempDir()).WithFlushEvery(tc.every))
+			ctx := context.Background()
+			for i := range 25 {
+				if err := b.Put(ctx, fmt.Appendf(nil, "k%d", i), []byte("v")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := b.Syncs(); got != tc.afterPuts {
+				t.Errorf("after 25 Puts: %d syncs, want %d", got, tc.afterPuts)
+			}
+			w := b.NewBatch()
+			for i := range 25 {
+				if err := w.Put(fmt.Appendf(nil, "b%d", i), []byte("v")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := w.Commit(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if got := b.Syncs(); got != tc.afterBatch {
+				t.Errorf("after a batch of 25: %d syncs, want %d", got, tc.afterBatch)
+			}
+			if err := b.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if got := b.Syncs(); got != tc.afterFlush {
+				t.Errorf("after Flush: %d syncs, want %d", got, tc.afterFlush)
+			}
+		})
 	}
 }
 
