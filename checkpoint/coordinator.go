@@ -39,6 +39,11 @@ import (
 // valid checkpoint.
 var ErrNoCheckpoint = errors.New("statekit: no valid checkpoint")
 
+// ErrUnsupportedVersion is wrapped by errors about a checkpoint file written
+// in a format version this reader does not know (written by a newer
+// statekit). Such a file is not corrupt: it is kept, never deleted.
+var ErrUnsupportedVersion = errors.New("statekit: unsupported checkpoint format version")
+
 // Options configure a Coordinator.
 type Options struct {
 	// Dir holds the checkpoint files; it is created (0700) if missing.

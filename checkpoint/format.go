@@ -65,7 +65,7 @@ func decodeHeader(b []byte) (header, error) {
 		return header{}, corrupt("header: bad magic % x: not a statekit checkpoint", b[:8])
 	}
 	if v := binary.LittleEndian.Uint16(b[8:]); v != version {
-		return header{}, fmt.Errorf("%w: header: format version %d, this reader knows %d: %w", runtime.ErrCorrupt, v, version, errors.ErrUnsupported)
+		return header{}, fmt.Errorf("%w: header: format version %d, this reader knows %d: %w (%w)", runtime.ErrCorrupt, v, version, ErrUnsupportedVersion, errors.ErrUnsupported)
 	}
 	flags := binary.LittleEndian.Uint16(b[10:])
 	if flags&^knownFlags != 0 {
