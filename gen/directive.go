@@ -3,9 +3,12 @@ package gen
 import (
 	"fmt"
 	"go/token"
+	"math"
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/statekit/statekit/runtime"
 )
 
 // directivePrefix starts every statekit directive comment.
@@ -136,5 +139,37 @@ func (d *directive) apply(t *Type) []Problem {
 	}
 	t.Lateness, ps = d.duration("lateness", true)
 	add(ps)
+	if t.Size > 0 && t.Slide > 0 && t.Slide <= t.Size {
+		// The runtime refuses the same (runtime.WindowSpec.Validate).
+		n := int64(t.Size / t.Slide)
+		if t.Size%t.Slide != 0 {
+			n++
+		}
+		if n > runtime.MaxWindowsPerEvent {
+			pos := d.pos
+			if o, ok := d.opts["slide"]; ok {
+				pos = o.pos
+			}
+			add([]Problem{{pos, fmt.Sprintf("slide=%s puts each event in %d windows of size=%s; at most %d are allowed (each Add writes to every one)",
+				durationText(t.Slide), n, durationText(t.Size), runtime.MaxWindowsPerEvent)}})
+		}
+	}
+	if o, ok := d.opts["ttl"]; ok && t.TTL > 0 && t.Size > 0 && t.Lateness >= 0 &&
+		(t.Lateness > math.MaxInt64-t.Size || t.TTL < t.Size+t.Lateness) {
+		add([]Problem{{o.pos, fmt.Sprintf("ttl=%s is shorter than size + lateness (%v): window state would expire before its window fires",
+			o.value, durationText(t.Size+t.Lateness))}})
+	}
 	return problems
+}
+
+// durationText prints d as a user would write it: 1m5s, not 1m5s0ms; 1h, not 1h0m0s.
+func durationText(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,17 +12,32 @@ import (
 )
 
 // ErrLate is returned by Windows.Add for an event all of whose windows have
-// already fired (their end plus the allowed lateness is at or before a
-// watermark FireDue was given). The event is dropped.
+// already fired: their End plus the allowed lateness is at or before the
+// highest watermark FireDue was ever given. The event is dropped.
 var ErrLate = errors.New("statekit: event too late: its windows have fired")
+
+// MaxWindowsPerEvent bounds how many sliding windows may contain one event
+// (size/slide, rounded up): each Add writes to every one of them, so a
+// directive such as size=24h slide=1ns would make one Add write forever.
+const MaxWindowsPerEvent = 1000
+
+// windowsPerEvent is the most windows of size, sliding by slide, that contain
+// one instant: size/slide rounded up.
+func windowsPerEvent(size, slide time.Duration) int64 {
+	n := int64(size / slide)
+	if size%slide != 0 {
+		n++
+	}
+	return n
+}
 
 // AppendWindows appends the windows of the given size, sliding by slide and
 // aligned to the Unix epoch, that contain at, oldest first. A tumbling window
 // has slide == size: one window. size and slide must be positive and slide at
 // most size; at must lie in the years 1678-2262 (Unix nanoseconds).
 func AppendWindows(dst []Window, at time.Time, size, slide time.Duration) ([]Window, error) {
-	if size <= 0 || slide <= 0 || slide > size {
-		return dst, fmt.Errorf("%w: window size %v, slide %v", ErrInvalidArgument, size, slide)
+	if size <= 0 || slide <= 0 || slide > size || windowsPerEvent(size, slide) > MaxWindowsPerEvent {
+		return dst, fmt.Errorf("%w: window size %v, slide %v (at most %d windows per event)", ErrInvalidArgument, size, slide, MaxWindowsPerEvent)
 	}
 	if at.Before(minKeyTime) || at.After(maxKeyTime) {
 		return dst, fmt.Errorf("%w: event time %v outside the years 1678-2262", ErrInvalidArgument, at)
@@ -50,60 +66,242 @@ func floorDiv(a, b int64) int64 {
 type WindowSpec struct {
 	Size, Slide time.Duration // Slide == Size: tumbling
 	Lateness    time.Duration // a window fires when End+Lateness <= the watermark
-	TTL         time.Duration // TTL of state and timers; 0: the backend's default
-	StatePrefix []byte        // state keys: StatePrefix + key fields + window start
-	TimerPrefix []byte        // timer keys: TimerPrefix + window end + key fields
-}
-
-// Windows is the untyped engine under generated window stores: window
-// assignment, state and timer keys, merging, firing. Key fields arrive already
-// encoded (the tuple encoding of the store's key), values as bytes.
-//
-// Each window's state has a timer key, written before the state's first write,
-// so that FireDue is a range scan over timers in end order, not a scan of all
-// state. A crash after the timer and before the state leaves a timer that fires
-// nothing; never state without a timer.
-type Windows struct {
-	b      Backend
-	spec   WindowSpec
-	timers timerCache
-	// fired: windows whose End+Lateness is at or before this (Unix ns) have
-	// fired; Add drops events for them. It lives in memory only: after a
-	// restart, events for fired windows are accepted until FireDue runs.
-	fired atomic.Int64
+	// TTL of window state, refreshed by every Add; 0: the backend's default.
+	// It must cover at least Size+Lateness, or state would expire before its
+	// window is due. Timers and the fired watermark do not expire (see Windows).
+	TTL         time.Duration
+	StatePrefix []byte // state keys: StatePrefix + key fields + window start
+	TimerPrefix []byte // timer keys: TimerPrefix + window end + key fields
+	// WatermarkKey holds the highest watermark FireDue was given. Empty means
+	// TimerPrefix with its final '/' replaced by ":watermark" ("t/Clicks/"
+	// gives "t/Clicks:watermark"), which then must end in '/'. It must not
+	// start with either prefix, so that no scan of state or timers meets it.
+	WatermarkKey []byte
 }
 
 // Validate reports what is wrong with spec.
 func (spec WindowSpec) Validate() error {
+	_, err := spec.validate()
+	return err
+}
+
+// validate checks spec and returns its watermark key.
+func (spec WindowSpec) validate() ([]byte, error) {
+	bad := func(format string, args ...any) ([]byte, error) {
+		return nil, fmt.Errorf("%w: "+format, append([]any{ErrInvalidArgument}, args...)...)
+	}
 	switch {
 	case spec.Size <= 0:
-		return fmt.Errorf("%w: window size %v: must be positive", ErrInvalidArgument, spec.Size)
+		return bad("window size %v: must be positive", spec.Size)
 	case spec.Slide <= 0 || spec.Slide > spec.Size:
-		return fmt.Errorf("%w: window slide %v: must be positive and at most the size %v", ErrInvalidArgument, spec.Slide, spec.Size)
+		return bad("window slide %v: must be positive and at most the size %v", spec.Slide, spec.Size)
+	case windowsPerEvent(spec.Size, spec.Slide) > MaxWindowsPerEvent:
+		return bad("window size %v, slide %v: %d windows per event, more than %d", spec.Size, spec.Slide,
+			windowsPerEvent(spec.Size, spec.Slide), MaxWindowsPerEvent)
 	case spec.Lateness < 0:
-		return fmt.Errorf("%w: window lateness %v: must not be negative", ErrInvalidArgument, spec.Lateness)
+		return bad("window lateness %v: must not be negative", spec.Lateness)
 	case spec.TTL < 0:
-		return fmt.Errorf("%w: window ttl %v: must not be negative", ErrInvalidArgument, spec.TTL)
+		return bad("window ttl %v: must not be negative", spec.TTL)
+	case spec.TTL > 0 && spec.TTL < satAdd(spec.Size, spec.Lateness):
+		return bad("window ttl %v: shorter than size %v + lateness %v: state would expire before its window is due",
+			spec.TTL, spec.Size, spec.Lateness)
 	case len(spec.StatePrefix) == 0 || len(spec.TimerPrefix) == 0:
-		return fmt.Errorf("%w: window state and timer prefixes must not be empty", ErrInvalidArgument)
+		return bad("window state and timer prefixes must not be empty")
+	case bytes.HasPrefix(spec.StatePrefix, spec.TimerPrefix) || bytes.HasPrefix(spec.TimerPrefix, spec.StatePrefix):
+		return bad("window state prefix %q and timer prefix %q overlap", spec.StatePrefix, spec.TimerPrefix)
 	}
-	return nil
+	key := spec.WatermarkKey
+	if len(key) == 0 {
+		p := spec.TimerPrefix
+		if p[len(p)-1] != '/' {
+			return bad("window timer prefix %q does not end in '/': set WatermarkKey", p)
+		}
+		key = append(append([]byte(nil), p[:len(p)-1]...), ":watermark"...)
+	}
+	if bytes.HasPrefix(key, spec.StatePrefix) || bytes.HasPrefix(key, spec.TimerPrefix) {
+		return bad("window watermark key %q lies under the state or timer prefix", key)
+	}
+	return key, CheckKey(key)
 }
+
+// satAdd is a+b, saturated at the largest Duration.
+func satAdd(a, b time.Duration) time.Duration {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
+}
+
+// Windows is the untyped engine under generated window stores: window
+// assignment, state and timer keys, merging, firing. Key fields arrive already
+// encoded (the tuple encoding of the store's key), values as bytes. It is safe
+// for concurrent use.
+//
+// # When events are late and windows fire
+//
+// Windows are half-open, [Start, End), aligned to the Unix epoch. Let W be the
+// highest watermark FireDue has ever been given for this store — kept in the
+// backend under the spec's WatermarkKey, so that it survives restarts and
+// travels in checkpoints. Then:
+//
+//   - a window fires once, in the first FireDue whose watermark reaches
+//     End+Lateness, with every event accepted for it;
+//   - Add refuses an event (an error wrapping [ErrLate]) exactly when every
+//     window containing it has End+Lateness <= W; otherwise it merges the event
+//     into those of its windows that have not fired and drops it from the rest.
+//
+// Lateness counts once. Worked example, tumbling windows of 1m, lateness 5s:
+// FireDue(12:01:05) fires [12:00, 12:01) (12:01 + 5s <= 12:01:05) and records
+// W = 12:01:05. An event at 12:00:59 is then late: its only window ended
+// 12:01 and 12:01 + 5s <= W. At W = 12:01:04.999999999 the same event would be
+// accepted, and would fire with its window at 12:01:05. With slide=30s the
+// event at 12:00:59 also lies in [12:00:30, 12:01:30), which is not due until
+// 12:01:35: it is accepted into that window alone.
+//
+// # Why no accepted event is lost or fired twice
+//
+// Each window's state has a timer key (TimerPrefix + End + key fields),
+// written before the state is first created, so that FireDue is a range scan
+// over timers in end order, not a scan of all state. A new window's state is
+// created by an update that refuses to create it until this Add has written
+// the timer; only FireDue deletes timers, and only of due windows, whose state
+// no Add may create any more. So no state is ever without its timer (a timer
+// without state, left by a crash or by Delete, fires nothing and is dropped).
+// Timers and the watermark key are written with a TTL of a century, so that a
+// backend's default TTL does not expire them before the state they guard.
+//
+// Add and FireDue meet at a read-write lock that orders the late check with
+// the watermark's advance. Add holds it shared from its late check to the end
+// of its writes. FireDue persists the new watermark, then takes the lock
+// exclusively just to publish it: every Add that checked against the old
+// watermark has finished writing when it gets the lock, and every later Add
+// sees the new one. Windows that become due are therefore final before
+// FireDue reads them: the state it reads holds every accepted event, and
+// deleting it after the callback loses nothing. Concurrent FireDue calls claim
+// windows, so none is fired by two of them. A failing callback leaves the
+// window to fire again; a crash between the callback and the delete fires it
+// again after the restart: at least once across crashes, exactly once
+// without.
+//
+// The watermark is cached by the Windows value: it is read from the backend
+// on first use and again after the backend reports a Restore (see
+// [Generationer]). Two Windows values over the same keys — two stores, or
+// processes sharing a Redis — do not see each other's watermark until they
+// reload it: fire each window store from one place, and partition stores
+// shared between processes with distinct prefixes.
+type Windows struct {
+	b        Backend
+	spec     WindowSpec
+	markKey  []byte
+	gens     Generationer // nil: the backend cannot report Restores
+	longTTL  time.Duration
+	fireMu   sync.Mutex          // guards firing
+	firing   map[string]struct{} // timer keys a FireDue is firing now
+	advMu    sync.Mutex          // serializes watermark advances
+	loadMu   sync.Mutex          // serializes loads of the watermark
+	loadedAt atomic.Uint64       // backend generation+1 when the watermark was loaded; 0: never
+
+	// gate orders Add's late check against the watermark's advance (see
+	// above): Add and Put hold it shared, FireDue exclusively to publish.
+	gate sync.RWMutex
+	// mark is W in Unix nanoseconds, math.MinInt64 before any FireDue. It
+	// changes only with gate held exclusively.
+	mark atomic.Int64
+}
+
+// Generationer is implemented by backends whose whole contents can be
+// replaced (by Restore): Generation changes whenever they are. Values cached
+// above the backend, such as a window store's fired watermark, compare it to
+// notice a restore and reload.
+type Generationer interface {
+	Generation() uint64
+}
+
+// foreverTTL is the TTL of timers and of the watermark key: longer than any
+// window lives, so that a backend's default TTL never drops them first.
+const foreverTTL = 100 * 365 * 24 * time.Hour
+
+// errNeedsTimer aborts the update that would create a window's state before
+// Add has written its timer.
+var errNeedsTimer = errors.New("statekit: window state needs its timer first")
 
 // NewWindows returns the engine for spec on b. Like regexp.MustCompile, it
 // panics if spec.Validate fails: generated code passes constants that stategen
 // has checked.
 func NewWindows(b Backend, spec WindowSpec) *Windows {
-	if err := spec.Validate(); err != nil {
+	key, err := spec.validate()
+	if err != nil {
 		panic(err)
 	}
-	w := &Windows{b: b, spec: spec}
-	w.fired.Store(math.MinInt64)
+	w := &Windows{b: b, spec: spec, markKey: key, firing: map[string]struct{}{}}
+	w.gens, _ = b.(Generationer)
+	if _, ok := b.(TTLWriter); ok {
+		w.longTTL = foreverTTL
+	}
+	w.mark.Store(math.MinInt64)
 	return w
 }
 
 // Backend returns the backend the windows are stored in.
 func (w *Windows) Backend() Backend { return w.b }
+
+// Watermark returns the highest watermark FireDue was ever given for these
+// windows (read from the backend on first use), or the zero Time if none.
+func (w *Windows) Watermark(ctx context.Context) (time.Time, error) {
+	if err := w.load(ctx); err != nil {
+		return time.Time{}, err
+	}
+	m := w.mark.Load()
+	if m == math.MinInt64 {
+		return time.Time{}, nil
+	}
+	return time.Unix(0, m).UTC(), nil
+}
+
+// load reads the watermark from the backend if it has not been read since
+// the backend's last Restore.
+func (w *Windows) load(ctx context.Context) error {
+	var gen uint64
+	if w.gens != nil {
+		gen = w.gens.Generation()
+	}
+	if w.loadedAt.Load() == gen+1 {
+		return nil
+	}
+	w.loadMu.Lock()
+	defer w.loadMu.Unlock()
+	if w.loadedAt.Load() == gen+1 {
+		return nil
+	}
+	raw, found, err := w.b.Get(ctx, w.markKey)
+	if err != nil {
+		return err
+	}
+	m := int64(math.MinInt64)
+	if found {
+		r := NewKeyReader(raw)
+		m = r.ReadInt(64)
+		if err := r.Done(); err != nil {
+			return NewError("runtime", "load window watermark", w.markKey, fmt.Errorf("%w: value %x: %w", ErrCorrupt, raw, err))
+		}
+	}
+	// Set, not raise: after a Restore the backend's watermark is the truth.
+	w.gate.Lock()
+	w.mark.Store(m)
+	w.gate.Unlock()
+	w.loadedAt.Store(gen + 1)
+	return nil
+}
+
+// firedEnd is the highest window End that has fired: W - Lateness, or
+// math.MinInt64 when nothing has. Call it with gate held.
+func (w *Windows) firedEnd() int64 {
+	m := w.mark.Load()
+	if m < math.MinInt64+int64(w.spec.Lateness) {
+		return math.MinInt64
+	}
+	return m - int64(w.spec.Lateness)
+}
 
 func (w *Windows) stateKey(dst, fields []byte, start time.Time) ([]byte, error) {
 	dst = append(append(dst, w.spec.StatePrefix...), fields...)
@@ -118,58 +316,50 @@ func (w *Windows) timerKey(dst, fields []byte, end time.Time) ([]byte, error) {
 	return append(dst, fields...), nil
 }
 
-func (w *Windows) put(ctx context.Context, key, value []byte) error {
-	return PutTTL(ctx, w.b, key, value, w.spec.TTL)
-}
-
-// Add merges an event at time at into every window containing it, with merge
-// (an UpdateFunc over the encoded state). Windows that have already fired are
-// skipped; if all of them have, Add returns an error wrapping ErrLate.
+// Add merges an event at time at into every window containing it that has not
+// fired, with merge (an UpdateFunc over the encoded state). If all of them
+// have fired, Add writes nothing and returns an error wrapping ErrLate.
 func (w *Windows) Add(ctx context.Context, fields []byte, at time.Time, merge UpdateFunc) error {
 	var buf [8]Window
 	wins, err := AppendWindows(buf[:0], at, w.spec.Size, w.spec.Slide)
 	if err != nil {
 		return err
 	}
-	fired := w.fired.Load()
+	if err := w.load(ctx); err != nil {
+		return err
+	}
 	n := len(fields) + max(len(w.spec.StatePrefix), len(w.spec.TimerPrefix)) + 8
-	key, tk := make([]byte, 0, n), make([]byte, 0, n)
-	added := 0
-	// If the state vanished after ensureTimer (or the cache) saw it, a
-	// concurrent FireDue fired the window and deleted its timer: the update
-	// recreates the state, which then needs a timer again.
-	created := false
+	key := make([]byte, 0, n)
+	var timerWritten bool
 	update := func(old []byte, found bool) ([]byte, bool, error) {
-		created = !found
+		if !found && !timerWritten {
+			return nil, false, errNeedsTimer
+		}
 		return merge(old, found)
 	}
+
+	w.gate.RLock()
+	defer w.gate.RUnlock()
+	fired := w.firedEnd()
+	added := 0
 	for _, win := range wins {
-		if win.End.Add(w.spec.Lateness).UnixNano() <= fired {
+		if win.End.UnixNano() <= fired {
 			continue
 		}
 		if key, err = w.stateKey(key[:0], fields, win.Start); err != nil {
 			return err
 		}
-		if tk, err = w.timerKey(tk[:0], fields, win.End); err != nil {
-			return err
-		}
-		known := w.timers.has(tk)
-		if !known {
-			if err := w.ensureTimer(ctx, key, tk); err != nil {
+		timerWritten = false
+		err := UpdateTTL(ctx, w.b, key, w.spec.TTL, update)
+		if errors.Is(err, errNeedsTimer) {
+			if err := w.putTimer(ctx, fields, win.End); err != nil {
 				return err
 			}
+			timerWritten = true
+			err = UpdateTTL(ctx, w.b, key, w.spec.TTL, update)
 		}
-		created = false
-		if err := UpdateTTL(ctx, w.b, key, w.spec.TTL, update); err != nil {
+		if err != nil {
 			return err
-		}
-		if created && known {
-			if err := w.put(ctx, tk, []byte{}); err != nil {
-				return err
-			}
-		}
-		if !known {
-			w.timers.add(tk)
 		}
 		added++
 	}
@@ -179,13 +369,13 @@ func (w *Windows) Add(ctx context.Context, fields []byte, at time.Time, merge Up
 	return nil
 }
 
-// ensureTimer writes the timer of a window whose state does not exist yet.
-func (w *Windows) ensureTimer(ctx context.Context, stateKey, timerKey []byte) error {
-	_, found, err := w.b.Get(ctx, stateKey)
-	if err != nil || found {
+// putTimer writes the timer of the window of fields ending at end.
+func (w *Windows) putTimer(ctx context.Context, fields []byte, end time.Time) error {
+	tk, err := w.timerKey(nil, fields, end)
+	if err != nil {
 		return err
 	}
-	return w.put(ctx, timerKey, []byte{})
+	return PutTTL(ctx, w.b, tk, []byte{}, w.longTTL)
 }
 
 // Get returns the state of one window.
@@ -197,7 +387,9 @@ func (w *Windows) Get(ctx context.Context, fields []byte, win Window) ([]byte, b
 	return w.b.Get(ctx, key)
 }
 
-// Put replaces the state of one window (writing its timer first if needed).
+// Put replaces the state of one window, writing its timer first. A window
+// that has fired is refused with an error wrapping ErrLate, as Add refuses
+// its events: it would fire a second time.
 func (w *Windows) Put(ctx context.Context, fields []byte, win Window, value []byte) error {
 	if err := w.checkWindow(win); err != nil {
 		return err
@@ -206,15 +398,18 @@ func (w *Windows) Put(ctx context.Context, fields []byte, win Window, value []by
 	if err != nil {
 		return err
 	}
-	tk, err := w.timerKey(nil, fields, win.End)
-	if err != nil {
+	if err := w.load(ctx); err != nil {
 		return err
 	}
-	if err := w.ensureTimer(ctx, key, tk); err != nil {
+	w.gate.RLock()
+	defer w.gate.RUnlock()
+	if win.End.UnixNano() <= w.firedEnd() {
+		return fmt.Errorf("window %v: %w", win, ErrLate)
+	}
+	if err := w.putTimer(ctx, fields, win.End); err != nil {
 		return err
 	}
-	w.timers.add(tk)
-	return w.put(ctx, key, value)
+	return PutTTL(ctx, w.b, key, value, w.spec.TTL)
 }
 
 // checkWindow refuses a window that is not one of the store's.
@@ -225,21 +420,15 @@ func (w *Windows) checkWindow(win Window) error {
 	return nil
 }
 
-// Delete removes the state of one window and its timer.
+// Delete removes the state of one window. Its timer stays until the window is
+// due, when FireDue drops it without calling fn: deleting the timer here could
+// race an Add that is recreating the window and leave state without a timer.
 func (w *Windows) Delete(ctx context.Context, fields []byte, win Window) error {
 	key, err := w.stateKey(nil, fields, win.Start)
 	if err != nil {
 		return err
 	}
-	if err := w.b.Delete(ctx, key); err != nil {
-		return err
-	}
-	tk, err := w.timerKey(nil, fields, win.End)
-	if err != nil {
-		return err
-	}
-	w.timers.remove(tk)
-	return w.b.Delete(ctx, tk)
+	return w.b.Delete(ctx, key)
 }
 
 // Scan calls fn for every window of one key, by start time.
@@ -263,23 +452,30 @@ const fireBatch = 1 << 16
 // returns how many windows it fired. If fn fails, FireDue stops and returns the
 // error; that window and the ones after it stay, to fire again. A crash
 // between fn and the deletes fires the window again: delivery is at least once.
-// Windows fired are remembered, and Add drops events for them (ErrLate).
+//
+// FireDue first records watermark (if higher than any before) in the backend,
+// and from then on Add refuses events for the windows it makes due (ErrLate).
+// Concurrent calls share the work: a window being fired by one is skipped by
+// the others. fn may call Add, but not FireDue of the same Windows for a
+// window it is firing (that one is skipped).
 func (w *Windows) FireDue(ctx context.Context, watermark time.Time, fn func(fields []byte, win Window, value []byte) error) (int, error) {
-	limit := watermark.Add(-w.spec.Lateness)
-	if limit.Before(minKeyTime) {
+	if watermark.Before(minKeyTime) {
 		return 0, nil
 	}
-	if limit.After(maxKeyTime) {
-		limit = maxKeyTime
+	if watermark.After(maxKeyTime) {
+		watermark = maxKeyTime
 	}
-	// Refuse events for the windows about to fire before firing them, so
-	// that a concurrent Add does not recreate state behind FireDue's back.
-	for {
-		old := w.fired.Load()
-		if limit.UnixNano() <= old || w.fired.CompareAndSwap(old, limit.UnixNano()) {
-			break
-		}
+	wm := watermark.UnixNano()
+	if err := w.load(ctx); err != nil {
+		return 0, err
 	}
+	if err := w.advance(ctx, wm); err != nil {
+		return 0, err
+	}
+	if wm < math.MinInt64+int64(w.spec.Lateness) {
+		return 0, nil
+	}
+	limit := time.Unix(0, wm-int64(w.spec.Lateness))
 	fired := 0
 	for {
 		var due [][]byte
@@ -288,7 +484,7 @@ func (w *Windows) FireDue(ctx context.Context, watermark time.Time, fn func(fiel
 			r.ReadPrefix(w.spec.TimerPrefix)
 			end := r.ReadTime()
 			if err := r.Err(); err != nil {
-				return fmt.Errorf("window timer key %q: %w", k, err)
+				return NewError("runtime", "fire", k, fmt.Errorf("window timer: %w", err))
 			}
 			if end.After(limit) {
 				return SkipAll
@@ -302,20 +498,67 @@ func (w *Windows) FireDue(ctx context.Context, watermark time.Time, fn func(fiel
 		if err != nil {
 			return fired, err
 		}
+		claimed := 0
 		for _, tk := range due {
-			if err := w.fire(ctx, tk, fn); err != nil {
+			if !w.claim(tk) {
+				continue // another FireDue is firing it
+			}
+			claimed++
+			ok, err := w.fire(ctx, tk, fn)
+			w.release(tk)
+			if err != nil {
 				return fired, err
 			}
-			fired++
+			if ok {
+				fired++
+			}
 		}
-		if len(due) < fireBatch {
+		if len(due) < fireBatch || claimed == 0 {
 			break
 		}
 	}
 	return fired, nil
 }
 
-func (w *Windows) fire(ctx context.Context, timerKey []byte, fn func(fields []byte, win Window, value []byte) error) error {
+// advance records wm as the fired watermark if it is higher than the one
+// recorded: durably first, then in memory behind the gate, so that once
+// FireDue reads a due window no Add can still be writing to it.
+func (w *Windows) advance(ctx context.Context, wm int64) error {
+	w.advMu.Lock()
+	defer w.advMu.Unlock()
+	if wm <= w.mark.Load() {
+		return nil
+	}
+	if err := PutTTL(ctx, w.b, w.markKey, AppendKeyInt(nil, wm), w.longTTL); err != nil {
+		return err
+	}
+	w.gate.Lock()
+	if wm > w.mark.Load() {
+		w.mark.Store(wm)
+	}
+	w.gate.Unlock()
+	return nil
+}
+
+func (w *Windows) claim(tk []byte) bool {
+	w.fireMu.Lock()
+	defer w.fireMu.Unlock()
+	if _, busy := w.firing[string(tk)]; busy {
+		return false
+	}
+	w.firing[string(tk)] = struct{}{}
+	return true
+}
+
+func (w *Windows) release(tk []byte) {
+	w.fireMu.Lock()
+	delete(w.firing, string(tk))
+	w.fireMu.Unlock()
+}
+
+// fire fires the window of one due timer: fn with its state, then the state's
+// and the timer's deletes. It reports whether fn was called.
+func (w *Windows) fire(ctx context.Context, timerKey []byte, fn func(fields []byte, win Window, value []byte) error) (bool, error) {
 	r := NewKeyReader(timerKey)
 	r.ReadPrefix(w.spec.TimerPrefix)
 	end := r.ReadTime()
@@ -323,54 +566,19 @@ func (w *Windows) fire(ctx context.Context, timerKey []byte, fn func(fields []by
 	win := Window{Start: end.Add(-w.spec.Size), End: end}
 	key, err := w.stateKey(nil, fields, win.Start)
 	if err != nil {
-		return err
+		return false, err
 	}
 	value, found, err := w.b.Get(ctx, key)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if found {
 		if err := fn(fields, win, value); err != nil {
-			return err
+			return false, err
 		}
 		if err := w.b.Delete(ctx, key); err != nil {
-			return err
+			return true, err
 		}
 	}
-	w.timers.remove(timerKey)
-	return w.b.Delete(ctx, timerKey)
-}
-
-// timerCache remembers the timers this process wrote, so that Add skips the
-// read that checks for one. It is only a hint: an entry may outlive its timer
-// (another process fired the window), which Add notices when its update finds
-// no state, and writes the timer again. It holds at most timerCacheMax keys,
-// forgetting them all when full.
-type timerCache struct {
-	mu   sync.Mutex
-	keys map[string]struct{}
-}
-
-const timerCacheMax = 1 << 20
-
-func (c *timerCache) has(k []byte) bool {
-	c.mu.Lock()
-	_, ok := c.keys[string(k)]
-	c.mu.Unlock()
-	return ok
-}
-
-func (c *timerCache) add(k []byte) {
-	c.mu.Lock()
-	if c.keys == nil || len(c.keys) >= timerCacheMax {
-		c.keys = make(map[string]struct{})
-	}
-	c.keys[string(k)] = struct{}{}
-	c.mu.Unlock()
-}
-
-func (c *timerCache) remove(k []byte) {
-	c.mu.Lock()
-	delete(c.keys, string(k))
-	c.mu.Unlock()
+	return found, w.b.Delete(ctx, timerKey)
 }

@@ -75,6 +75,8 @@ type Backend struct {
 	gate      sync.RWMutex
 	closed    atomic.Bool
 	restoring atomic.Bool
+	// generation counts Restores (see Generation).
+	generation atomic.Uint64
 
 	writes  atomic.Uint64 // for WithFlushEvery
 	syncs   atomic.Uint64 // see Syncs

@@ -101,6 +101,8 @@ func (b *Backend) Restore(ctx context.Context, entries iter.Seq2[runtime.Entry, 
 	b.restoring.Store(true)
 	b.gate.Lock()
 	defer func() {
+		// Counted even when the restore failed: it may have replaced part.
+		b.generation.Add(1)
 		b.gate.Unlock()
 		b.restoring.Store(false)
 	}()
@@ -373,3 +375,8 @@ func (r *restorer) abort(err error) error {
 	}
 	return err
 }
+
+// Generation counts the Restores that ran (see runtime.Generationer), failed
+// ones included, since those may have replaced part of the contents: a window
+// store reloads its fired watermark when it changes.
+func (b *Backend) Generation() uint64 { return b.generation.Load() }

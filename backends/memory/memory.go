@@ -75,7 +75,8 @@ type Backend struct {
 	ttl    time.Duration
 	clock  runtime.Clock
 
-	lists atomic.Uint64
+	lists      atomic.Uint64
+	generation atomic.Uint64 // Restores that replaced the contents
 
 	snapMu sync.Mutex // one snapshot cut at a time (see snapshot.go)
 

@@ -342,8 +342,14 @@ func (b *Backend) Restore(ctx context.Context, entries iter.Seq2[skrt.Entry, err
 		s.tab.Store(fresh[i].tab.Load())
 		s.bytes = fresh[i].bytes
 	}
+	b.generation.Add(1)
 	return nil
 }
+
+// Generation counts the Restores that replaced the contents (see
+// runtime.Generationer): a window store reloads its fired watermark when it
+// changes.
+func (b *Backend) Generation() uint64 { return b.generation.Load() }
 
 // unixNanoClamped is t in Unix nanoseconds, clamped to the int64 range.
 func unixNanoClamped(t time.Time) int64 {

@@ -1,0 +1,25 @@
+package bad
+
+// Clicks would lose state: it expires a minute after the last event, but the
+// window fires 65 seconds after it starts.
+//
+//statekit:window size=1m lateness=5s ttl=1m
+type Clicks struct {
+	User string `statekit:"key"`
+	N    int64  `statekit:"count"`
+}
+
+// Fine: the ttl covers size + lateness exactly.
+//
+//statekit:window size=1m lateness=5s ttl=65s prefix=Exact
+type Exact struct {
+	User string `statekit:"key"`
+	N    int64  `statekit:"count"`
+}
+
+// A lateness so large that size + lateness overflows.
+//
+//statekit:window size=1m lateness=2562047h ttl=24h prefix=Huge
+type Huge struct {
+	User string `statekit:"key"`
+}
