@@ -245,8 +245,11 @@ func NewWindows(b Backend, spec WindowSpec) *Windows {
 // Backend returns the backend the windows are stored in.
 func (w *Windows) Backend() Backend { return w.b }
 
-// Watermark returns the highest watermark FireDue was ever given for these
-// windows (read from the backend on first use), or the zero Time if none.
+// Watermark returns W, the fired watermark (read from the backend on first
+// use), or the zero Time if no FireDue has made a window due. It is the
+// watermark of the last FireDue that made a new window End due: later calls
+// whose watermark reached no new End changed no decision, and are not
+// recorded (see FireDue).
 func (w *Windows) Watermark(ctx context.Context) (time.Time, error) {
 	if err := w.load(ctx); err != nil {
 		return time.Time{}, err
@@ -444,8 +447,12 @@ func (w *Windows) Scan(ctx context.Context, fields []byte, fn func(win Window, v
 	})
 }
 
-// fireBatch bounds how many due timers FireDue collects per scan.
-const fireBatch = 1 << 16
+// fireBatch bounds how many due timers FireDue collects per scan; fireChunk
+// how many windows it fires before it deletes them.
+const (
+	fireBatch = 1 << 16
+	fireChunk = 512
+)
 
 // FireDue calls fn for every window with End+Lateness <= watermark, oldest end
 // first (then by key), and deletes its state and timer after fn returns nil. It
@@ -453,8 +460,9 @@ const fireBatch = 1 << 16
 // error; that window and the ones after it stay, to fire again. A crash
 // between fn and the deletes fires the window again: delivery is at least once.
 //
-// FireDue first records watermark (if higher than any before) in the backend,
-// and from then on Add refuses events for the windows it makes due (ErrLate).
+// FireDue first records watermark in the backend if it makes a window End due
+// that no earlier call did (one write per window end, not per call), and from
+// then on Add refuses events for the windows it makes due (ErrLate).
 // Concurrent calls share the work: a window being fired by one is skipped by
 // the others. fn may call Add, but not FireDue of the same Windows for a
 // window it is firing (that one is skipped).
@@ -498,46 +506,65 @@ func (w *Windows) FireDue(ctx context.Context, watermark time.Time, fn func(fiel
 		if err != nil {
 			return fired, err
 		}
+		scanned := len(due)
 		claimed := 0
-		for _, tk := range due {
-			if !w.claim(tk) {
-				continue // another FireDue is firing it
-			}
-			claimed++
-			ok, err := w.fire(ctx, tk, fn)
-			w.release(tk)
+		for len(due) > 0 {
+			chunk := due[:min(fireChunk, len(due))]
+			due = due[len(chunk):]
+			n, c, err := w.fireChunk(ctx, chunk, fn)
+			fired += n
+			claimed += c
 			if err != nil {
 				return fired, err
 			}
-			if ok {
-				fired++
-			}
 		}
-		if len(due) < fireBatch || claimed == 0 {
+		if scanned < fireBatch || claimed == 0 {
 			break
 		}
 	}
 	return fired, nil
 }
 
-// advance records wm as the fired watermark if it is higher than the one
-// recorded: durably first, then in memory behind the gate, so that once
-// FireDue reads a due window no Add can still be writing to it.
+// advance records wm as the fired watermark if it makes a window end due that
+// the recorded one did not: durably first, then in memory behind the gate, so
+// that once FireDue reads a due window no Add can still be writing to it.
+//
+// Every window End of a store lies on one grid (a multiple of Slide plus
+// Size), and every decision W takes — which windows are due, which events are
+// late — depends only on the last grid End at or before W-Lateness. A
+// watermark that does not reach a new grid End changes no decision, so it is
+// not recorded: a processor ticking FireDue many times per window pays for
+// one backend write per window end, not per tick.
 func (w *Windows) advance(ctx context.Context, wm int64) error {
 	w.advMu.Lock()
 	defer w.advMu.Unlock()
-	if wm <= w.mark.Load() {
+	cur := w.mark.Load()
+	if next, ok := w.dueEnd(wm); !ok {
+		return nil
+	} else if prev, ok := w.dueEnd(cur); ok && next <= prev {
 		return nil
 	}
 	if err := PutTTL(ctx, w.b, w.markKey, AppendKeyInt(nil, wm), w.longTTL); err != nil {
 		return err
 	}
 	w.gate.Lock()
-	if wm > w.mark.Load() {
-		w.mark.Store(wm)
-	}
+	w.mark.Store(wm)
 	w.gate.Unlock()
 	return nil
+}
+
+// dueEnd is the last grid End at or before wm-Lateness, and false if there is
+// none in the int64 range.
+func (w *Windows) dueEnd(wm int64) (int64, bool) {
+	late, size, slide := int64(w.spec.Lateness), int64(w.spec.Size), int64(w.spec.Slide)
+	if wm < math.MinInt64+late {
+		return 0, false
+	}
+	y := wm - late
+	if y < math.MinInt64+size {
+		return 0, false
+	}
+	return floorDiv(y-size, slide)*slide + size, true
 }
 
 func (w *Windows) claim(tk []byte) bool {
@@ -556,9 +583,44 @@ func (w *Windows) release(tk []byte) {
 	w.fireMu.Unlock()
 }
 
-// fire fires the window of one due timer: fn with its state, then the state's
-// and the timer's deletes. It reports whether fn was called.
-func (w *Windows) fire(ctx context.Context, timerKey []byte, fn func(fields []byte, win Window, value []byte) error) (bool, error) {
+// fireChunk fires the windows of due timers (claiming each, skipping those
+// another FireDue has claimed) and then deletes their state and timers: with
+// one write batch where the backend has one (on Badger, one transaction
+// instead of two per window), else key by key. Claims are held until the
+// deletes are done, so that no other FireDue fires a window twice. If fn
+// fails, the deletes of the windows fired before it are still made. It
+// returns how many windows fired and how many timers it claimed.
+func (w *Windows) fireChunk(ctx context.Context, timers [][]byte, fn func(fields []byte, win Window, value []byte) error) (fired, claimed int, err error) {
+	held := make([][]byte, 0, len(timers))
+	defer func() {
+		for _, tk := range held {
+			w.release(tk)
+		}
+	}()
+	d := deleter{b: w.b}
+	if bb, ok := w.b.(Batcher); ok && len(timers) > 1 {
+		d.batch = bb.NewBatch()
+		defer d.batch.Discard()
+	}
+	for _, tk := range timers {
+		if !w.claim(tk) {
+			continue // another FireDue is firing it
+		}
+		held = append(held, tk)
+		ok, err := w.fire(ctx, tk, fn, &d)
+		if ok {
+			fired++
+		}
+		if err != nil {
+			return fired, len(held), errors.Join(err, d.commit(ctx))
+		}
+	}
+	return fired, len(held), d.commit(ctx)
+}
+
+// fire calls fn with the state of the window of one due timer, and then has
+// d delete the state and the timer. It reports whether fn was called.
+func (w *Windows) fire(ctx context.Context, timerKey []byte, fn func(fields []byte, win Window, value []byte) error, d *deleter) (bool, error) {
 	r := NewKeyReader(timerKey)
 	r.ReadPrefix(w.spec.TimerPrefix)
 	end := r.ReadTime()
@@ -576,9 +638,31 @@ func (w *Windows) fire(ctx context.Context, timerKey []byte, fn func(fields []by
 		if err := fn(fields, win, value); err != nil {
 			return false, err
 		}
-		if err := w.b.Delete(ctx, key); err != nil {
+		if err := d.delete(ctx, key); err != nil {
 			return true, err
 		}
 	}
-	return found, w.b.Delete(ctx, timerKey)
+	return found, d.delete(ctx, timerKey)
+}
+
+// deleter deletes through a Batch when it has one, else one key at a time.
+type deleter struct {
+	b     Backend
+	batch Batch
+}
+
+func (d *deleter) delete(ctx context.Context, key []byte) error {
+	if d.batch != nil {
+		return d.batch.Delete(key)
+	}
+	return d.b.Delete(ctx, key)
+}
+
+// commit applies the batched deletes. A failed commit leaves windows that
+// fired with their state and timers: they fire again (at least once).
+func (d *deleter) commit(ctx context.Context) error {
+	if d.batch == nil {
+		return nil
+	}
+	return d.batch.Commit(ctx)
 }

@@ -13,6 +13,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	goruntime "runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -384,7 +385,14 @@ func TestConcurrentAddAndFire(t *testing.T) {
 					wg.Go(func() {
 						r := rand.New(rand.NewPCG(uint64(a), 7))
 						accepted[a] = map[uint64]time.Time{}
+						seen := wm.Load()
 						for i := range events {
+							if i%20 == 0 { // keep pace with the firers, however the scheduler runs them
+								for wm.Load() == seen {
+									goruntime.Gosched()
+								}
+								seen = wm.Load()
+							}
 							id := uint64(a)<<32 | uint64(i)
 							at := time.Unix(0, (wm.Load()+r.Int64N(30)-15)*int64(time.Millisecond)+r.Int64N(1e6))
 							key := fmt.Appendf(nil, "key%d", r.IntN(keys))
