@@ -367,13 +367,14 @@ func TestConcurrentAddAndFire(t *testing.T) {
 		{"tumbling", spec(10*time.Millisecond, 10*time.Millisecond, 2*time.Millisecond)},
 		{"sliding", spec(10*time.Millisecond, 4*time.Millisecond, 3*time.Millisecond)},
 	}
-	events := 1500 // per adder; about 15 s under -race for all four cases
+	perAdder := map[string]int{"memory": 1500, "badger": 400} // about 15 s under -race in all
 	if testing.Short() {
-		events = 500
+		perAdder = map[string]int{"memory": 300, "badger": 100}
 	}
 	for _, be := range backends {
 		for _, sp := range specs {
 			t.Run(be.name+"/"+sp.name, func(t *testing.T) {
+				events := perAdder[be.name]
 				b := be.open(t, t.TempDir())
 				w := runtime.NewWindows(b, sp.spec)
 				var wm atomic.Int64 // the watermark, in ms after the epoch
