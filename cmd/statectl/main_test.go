@@ -529,3 +529,67 @@ func TestRestoreProgress(t *testing.T) {
 		t.Errorf("a progress bar on a non-terminal: %q", r.stderr)
 	}
 }
+
+// TestGoTool: in a fresh module that requires statekit, `go get -tool` then
+// `go tool statectl` works, and so does `go run` of the package path.
+func TestGoTool(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds statectl in a fresh module")
+	}
+	repo, err := filepath.Abs("../..")
+	must(t, err)
+	dir := t.TempDir()
+	gomod := "module example.com/app\n\ngo 1.26\n\nrequire github.com/statekit/statekit v0.0.0\n\nreplace github.com/statekit/statekit => " + repo + "\n"
+	must(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644))
+	sum, err := os.ReadFile(filepath.Join(repo, "go.sum"))
+	must(t, err)
+	must(t, os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644))
+	gocmd := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command("go", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	gocmd("get", "-tool", "github.com/statekit/statekit/cmd/statectl")
+	fx := makeFixtures(t)
+	if out := gocmd("tool", "statectl", "verify", fx.valid); !strings.Contains(out, "ok "+fx.valid) {
+		t.Errorf("go tool statectl verify: %s", out)
+	}
+	if out := gocmd("run", "github.com/statekit/statekit/cmd/statectl", "help"); !strings.Contains(out, "usage: statectl") {
+		t.Errorf("go run: %s", out)
+	}
+}
+
+// TestRestoreNoSpace: on a filesystem too small for the restore, statectl
+// refuses before Badger writes (Badger would die of SIGBUS writing through
+// its mappings on a full filesystem), and leaves nothing behind. It mounts a
+// 4 MiB tmpfs, so it runs only as root.
+func TestRestoreNoSpace(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a tmpfs needs root")
+	}
+	ctx := context.Background()
+	src := makeCheckpoint(t, t.TempDir(), created, true, func(m *memory.Backend) {
+		for i := range 100000 {
+			must(t, m.Put(ctx, fmt.Appendf(nil, "bulk:%08d", i), bytes.Repeat([]byte{byte(i)}, 100)))
+		}
+	})
+	small := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", small).CombinedOutput(); err != nil {
+		t.Skipf("mount: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", small).Run() })
+	target := filepath.Join(small, "db")
+	r := run(t, "restore", src, "-to", "badger:"+target)
+	if r.code != 1 || !strings.Contains(r.stderr, target+": 4.0 MiB free") || strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("exit %d, %q", r.code, r.stderr)
+	}
+	if ents, err := os.ReadDir(small); err != nil || len(ents) != 0 {
+		t.Errorf("left behind: %v %v", ents, err)
+	}
+}

@@ -2,6 +2,7 @@ package statectl
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -163,6 +164,9 @@ func cmdRestore(ctx context.Context, env Env, args []string) error {
 		return fmt.Errorf("%s: not empty: restore replaces everything in it; use -force to do that", dir)
 	}
 
+	if err := checkSpace(path, target, dir); err != nil {
+		return err
+	}
 	logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	db, err := badger.Open(ctx, badger.NewConfig(target).WithLogger(logger))
 	if err != nil {
@@ -198,6 +202,48 @@ func cmdRestore(ctx context.Context, env Env, args []string) error {
 	fmt.Fprintf(env.Stdout, "restored %d of %d entries (%d expired, skipped) from %s into badger:%s in %s\n",
 		restored, info.Entries, info.Entries-restored, path, dir, took.Round(time.Millisecond))
 	return nil
+}
+
+// Badger maps its files into memory and writes through the mapping: on a
+// full filesystem such a write kills the process (SIGBUS) rather than failing.
+// So restore refuses to start when the target's filesystem has less free space
+// than twice the checkpoint's uncompressed records plus 64 MiB of Badger's own
+// files, an estimate (measured: a restored Badger directory takes about 1.2
+// times the raw records).
+const badgerOverhead = 64 << 20
+
+// checkSpace refuses a restore of the checkpoint at path into target (named
+// dir to the user) when its filesystem has clearly too little free space.
+func checkSpace(path, target, dir string) error {
+	raw, err := rawBodyBytes(path)
+	if err != nil {
+		return &fileError{path, err}
+	}
+	need := 2*raw + badgerOverhead
+	if free, ok := freeBytes(target); ok && free < need {
+		return fmt.Errorf("%s: %s free, restoring %s needs about %s (twice its %s of records, and Badger's own files)",
+			dir, human(free), path, human(need), human(raw))
+	}
+	return nil
+}
+
+// rawBodyBytes reads the raw body size from the checkpoint's trailer
+// (FORMAT.md: bytes 8-16 of the last 64, little-endian).
+func rawBodyBytes(path string) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	var b [8]byte
+	if _, err := f.ReadAt(b[:], fi.Size()-64+8); err != nil {
+		return 0, err
+	}
+	return int64(min(binary.LittleEndian.Uint64(b[:]), 1<<62)), nil
 }
 
 func syncDir(dir string) error {
