@@ -1,21 +1,25 @@
 package promstats_test
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/statekit/statekit/backends/memory"
 	"github.com/statekit/statekit/checkpoint"
 	"github.com/statekit/statekit/promstats"
 )
 
-// Export a backend's and its checkpoint coordinator's statistics. In a real
-// program the registry is served with promhttp.HandlerFor(reg, ...).
+// Export a backend's and its checkpoint coordinator's statistics on
+// /metrics, and scrape them once.
 func Example() {
 	ctx := context.Background()
 	db := memory.New(memory.Options{})
@@ -28,33 +32,33 @@ func Example() {
 		return
 	}
 
-	labels := promstats.LabelsFor(db, "orders") // name="orders", backend="memory"
 	reg := prometheus.NewRegistry()
+	labels := promstats.LabelsFor(db, "orders") // name="orders", backend="memory" (from db's package)
 	reg.MustRegister(
 		promstats.NewBackendCollector(db, labels),
 		promstats.NewCheckpointCollector(coord, labels),
 	)
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 
 	_ = db.Put(ctx, []byte("a/Orders/1"), []byte("pending"))
 	_, _, _ = db.Get(ctx, []byte("a/Orders/1"))
 	_, _, _ = db.Get(ctx, []byte("a/Orders/2"))
 	_, _ = coord.CreateCheckpoint(ctx)
 
-	mfs, _ := reg.Gather()
-	for _, mf := range mfs {
-		switch mf.GetName() {
-		case "statekit_backend_hits_total", "statekit_backend_misses_total", "statekit_checkpoints_created_total":
-			_, _ = expfmt.MetricFamilyToText(os.Stdout, mf)
+	scrape := httptest.NewRecorder()
+	mux.ServeHTTP(scrape, httptest.NewRequest("GET", "/metrics", nil))
+	lines := bufio.NewScanner(scrape.Body)
+	for lines.Scan() {
+		line := lines.Text()
+		for _, name := range []string{"statekit_backend_hits_total", "statekit_backend_misses_total", "statekit_checkpoints_created_total"} {
+			if strings.HasPrefix(line, name+"{") {
+				fmt.Println(line)
+			}
 		}
 	}
 	// Output:
-	// # HELP statekit_backend_hits_total Gets that found their key.
-	// # TYPE statekit_backend_hits_total counter
 	// statekit_backend_hits_total{backend="memory",name="orders"} 1
-	// # HELP statekit_backend_misses_total Gets that did not find their key.
-	// # TYPE statekit_backend_misses_total counter
 	// statekit_backend_misses_total{backend="memory",name="orders"} 1
-	// # HELP statekit_checkpoints_created_total Checkpoints written successfully.
-	// # TYPE statekit_checkpoints_created_total counter
 	// statekit_checkpoints_created_total{backend="memory",name="orders"} 1
 }
