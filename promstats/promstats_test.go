@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -373,11 +374,22 @@ func TestBackendName(t *testing.T) {
 
 func gather(t *testing.T, c prometheus.Collector) map[string]float64 {
 	t.Helper()
-	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(c)
-	mfs, err := reg.Gather()
+	out, err := gatherErr(c)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return out
+}
+
+// gatherErr collects c into a map from metric name to the sum of its series.
+func gatherErr(c prometheus.Collector) (map[string]float64, error) {
+	reg := prometheus.NewPedanticRegistry()
+	if err := reg.Register(c); err != nil {
+		return nil, err
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		return nil, err
 	}
 	out := map[string]float64{}
 	for _, mf := range mfs {
@@ -385,7 +397,7 @@ func gather(t *testing.T, c prometheus.Collector) map[string]float64 {
 			out[mf.GetName()] += value(mf.GetType(), m)
 		}
 	}
-	return out
+	return out, nil
 }
 
 func value(t dto.MetricType, m *dto.Metric) float64 {
@@ -403,5 +415,73 @@ func lint(t *testing.T, c prometheus.Collector) {
 	}
 	for _, p := range problems {
 		t.Errorf("lint: %s: %s", p.Metric, p.Text)
+	}
+}
+
+// TestConcurrentScrapes: scrapes while many goroutines write see the put
+// counter never go back, and the last scrape counts every put.
+func TestConcurrentScrapes(t *testing.T) {
+	ctx := context.Background()
+	b := memory.New(memory.Options{})
+	defer b.Close()
+	c := promstats.NewBackendCollector(b, promstats.LabelsFor(b, "orders"))
+	const writers, puts = 4, 2000
+	done := make(chan struct{})
+	errs := make(chan error, writers+2)
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i := range puts {
+				if err := b.Put(ctx, fmt.Appendf(nil, "k%d/%d", w, i), []byte("v")); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	var scrapers sync.WaitGroup
+	for range 2 {
+		scrapers.Go(func() {
+			last := -1.0
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				got, err := gatherErr(c)
+				if err != nil {
+					errs <- err
+					return
+				}
+				v := got["statekit_backend_operations_total"] // get+put+delete+list
+				if v < last {
+					errs <- fmt.Errorf("operations went from %v to %v", last, v)
+					return
+				}
+				last = v
+			}
+		})
+	}
+	wg.Wait()
+	close(done)
+	scrapers.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	want := fmt.Sprintf(`
+# HELP statekit_backend_operations_total Backend operations since the backend was opened, by operation.
+# TYPE statekit_backend_operations_total counter
+statekit_backend_operations_total{backend="memory",name="orders",op="delete"} 0
+statekit_backend_operations_total{backend="memory",name="orders",op="get"} 0
+statekit_backend_operations_total{backend="memory",name="orders",op="list"} 0
+statekit_backend_operations_total{backend="memory",name="orders",op="put"} %d
+`, writers*puts)
+	if err := testutil.CollectAndCompare(c, strings.NewReader(want), "statekit_backend_operations_total"); err != nil {
+		t.Error(err)
+	}
+	if got := gather(t, c)["statekit_backend_entries"]; got != writers*puts {
+		t.Errorf("entries = %v, want %d", got, writers*puts)
 	}
 }

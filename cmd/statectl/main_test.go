@@ -593,3 +593,40 @@ func TestRestoreNoSpace(t *testing.T) {
 		t.Errorf("left behind: %v %v", ents, err)
 	}
 }
+
+// TestRestoreInterrupted: SIGINT in the middle of a restore stops it; the
+// target directory does not appear and the temporary one is removed.
+func TestRestoreInterrupted(t *testing.T) {
+	ctx := context.Background()
+	src := makeCheckpoint(t, t.TempDir(), created, true, func(m *memory.Backend) {
+		for i := range 300000 {
+			must(t, m.Put(ctx, fmt.Appendf(nil, "bulk:%08d", i), bytes.Repeat([]byte{byte(i)}, 100)))
+		}
+	})
+	parent := t.TempDir()
+	target := filepath.Join(parent, "db")
+	cmd := exec.Command(bin, "restore", src, "-to", "badger:"+target, "-progress", "1ms")
+	stderr, err := cmd.StderrPipe()
+	must(t, err)
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
+	must(t, cmd.Start())
+	// The first progress line: the restore is under way.
+	buf := make([]byte, 256)
+	if _, err := stderr.Read(buf); err != nil {
+		t.Fatal(err)
+	}
+	must(t, cmd.Process.Signal(os.Interrupt))
+	rest, _ := io.ReadAll(stderr)
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("exit: %v; stdout %q", err, stdout.String())
+	}
+	if !strings.Contains(string(rest), "context canceled") {
+		t.Errorf("stderr: %s", rest)
+	}
+	if ents, err := os.ReadDir(parent); err != nil || len(ents) != 0 {
+		t.Errorf("left in the parent directory: %v %v", ents, err)
+	}
+}
