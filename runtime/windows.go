@@ -321,7 +321,10 @@ func (w *Windows) timerKey(dst, fields []byte, end time.Time) ([]byte, error) {
 
 // Add merges an event at time at into every window containing it that has not
 // fired, with merge (an UpdateFunc over the encoded state). If all of them
-// have fired, Add writes nothing and returns an error wrapping ErrLate.
+// have fired, Add writes nothing and returns an error wrapping ErrLate. Any
+// other error may come after some of a sliding event's windows took it: Add
+// is atomic per window, not across windows, so retrying it may count the
+// event twice in those.
 func (w *Windows) Add(ctx context.Context, fields []byte, at time.Time, merge UpdateFunc) error {
 	var buf [8]Window
 	wins, err := AppendWindows(buf[:0], at, w.spec.Size, w.spec.Slide)
