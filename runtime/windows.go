@@ -190,16 +190,20 @@ func satAdd(a, b time.Duration) time.Duration {
 // reload it: fire each window store from one place, and partition stores
 // shared between processes with distinct prefixes.
 type Windows struct {
-	b        Backend
-	spec     WindowSpec
-	markKey  []byte
-	gens     Generationer // nil: the backend cannot report Restores
-	longTTL  time.Duration
-	fireMu   sync.Mutex          // guards firing
-	firing   map[string]struct{} // timer keys a FireDue is firing now
-	advMu    sync.Mutex          // serializes watermark advances
-	loadMu   sync.Mutex          // serializes loads of the watermark
-	loadedAt atomic.Uint64       // backend generation+1 when the watermark was loaded; 0: never
+	b       Backend
+	spec    WindowSpec
+	markKey []byte
+	gens    Generationer // nil: the backend cannot report Restores
+	// batchDeletes: FireDue deletes through a Batch. Worth it where each
+	// write costs a transaction or a round trip: backends that are Batchers
+	// and Flushers (persistent).
+	batchDeletes bool
+	longTTL      time.Duration
+	fireMu       sync.Mutex          // guards firing
+	firing       map[string]struct{} // timer keys a FireDue is firing now
+	advMu        sync.Mutex          // serializes watermark advances
+	loadMu       sync.Mutex          // serializes loads of the watermark
+	loadedAt     atomic.Uint64       // backend generation+1 when the watermark was loaded; 0: never
 
 	// gate orders Add's late check against the watermark's advance (see
 	// above): Add and Put hold it shared, FireDue exclusively to publish.
@@ -235,6 +239,9 @@ func NewWindows(b Backend, spec WindowSpec) *Windows {
 	}
 	w := &Windows{b: b, spec: spec, markKey: key, firing: map[string]struct{}{}}
 	w.gens, _ = b.(Generationer)
+	_, batcher := b.(Batcher)
+	_, flusher := b.(Flusher)
+	w.batchDeletes = batcher && flusher
 	if _, ok := b.(TTLWriter); ok {
 		w.longTTL = foreverTTL
 	}
@@ -588,8 +595,9 @@ func (w *Windows) release(tk []byte) {
 
 // fireChunk fires the windows of due timers (claiming each, skipping those
 // another FireDue has claimed) and then deletes their state and timers: with
-// one write batch where the backend has one (on Badger, one transaction
-// instead of two per window), else key by key. Claims are held until the
+// one write batch on a persistent backend (on Badger, one transaction instead
+// of two per window), else key by key (in memory a delete is cheaper than
+// batching it). Claims are held until the
 // deletes are done, so that no other FireDue fires a window twice. If fn
 // fails, the deletes of the windows fired before it are still made. It
 // returns how many windows fired and how many timers it claimed.
@@ -601,8 +609,8 @@ func (w *Windows) fireChunk(ctx context.Context, timers [][]byte, fn func(fields
 		}
 	}()
 	d := deleter{b: w.b}
-	if bb, ok := w.b.(Batcher); ok && len(timers) > 1 {
-		d.batch = bb.NewBatch()
+	if w.batchDeletes && len(timers) > 1 {
+		d.batch = w.b.(Batcher).NewBatch()
 		defer d.batch.Discard()
 	}
 	for _, tk := range timers {
