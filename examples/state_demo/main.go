@@ -276,6 +276,12 @@ func tour(ctx context.Context, out io.Writer, cfg config) error {
 	fmt.Fprintln(out, "\n6. Statistics")
 	backendStats(out, b2)
 	checkpointStats(out, before, coord2.Stats())
+	pauses := slices.Concat(j1.pauses, j2.pauses)
+	slices.Sort(pauses)
+	if len(pauses) > 0 {
+		fmt.Fprintf(out, "   the loop paused for each checkpoint: median %v, longest %v\n",
+			pauses[len(pauses)/2].Round(time.Microsecond), pauses[len(pauses)-1].Round(time.Microsecond))
+	}
 	fmt.Fprintf(out, "\n%s:\n", ckptDir)
 	if err := listCheckpoints(ctx, out, ckptDir); err != nil {
 		return err

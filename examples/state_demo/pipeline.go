@@ -37,6 +37,7 @@ type job struct {
 	emit      func(MerchantWindowKey, runtime.Window, MerchantWindow) error
 	// checkpointed, if set, is told of each checkpoint the loop takes.
 	checkpointed func(checkpoint.Info, Progress)
+	pauses       []time.Duration // how long each checkpoint held the loop
 	p            Progress // the job's position and counters, written at each checkpoint
 }
 
@@ -202,12 +203,15 @@ func (j *job) fire(ctx context.Context, wm time.Time) error {
 // the backend and takes a checkpoint, which so holds the position and exactly
 // the state of the events before it.
 func (j *job) checkpoint(ctx context.Context) (checkpoint.Info, error) {
+	start := time.Now()
 	p := j.p
 	p.Offset = max(0, p.Offset-j.opts.positionLag)
 	if err := j.progress.Put(ctx, p); err != nil {
 		return checkpoint.Info{}, err
 	}
-	return j.coord.CreateCheckpoint(ctx)
+	info, err := j.coord.CreateCheckpoint(ctx)
+	j.pauses = append(j.pauses, time.Since(start))
+	return info, err
 }
 
 // finish fires every window left, at the end of the stream, writes the
