@@ -38,7 +38,7 @@ type job struct {
 	// checkpointed, if set, is told of each checkpoint the loop takes.
 	checkpointed func(checkpoint.Info, Progress)
 	pauses       []time.Duration // how long each checkpoint held the loop
-	p            Progress // the job's position and counters, written at each checkpoint
+	p            Progress        // the job's position and counters, written at each checkpoint
 }
 
 // jobOptions configure a job.
