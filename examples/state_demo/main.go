@@ -191,13 +191,13 @@ func tour(ctx context.Context, out io.Writer, cfg config) error {
 
 	// 2. The crash: the process dies and its live state with it.
 	lastCkpt := cfg.crashAt / cfg.checkpointEvery * cfg.checkpointEvery
-	fmt.Fprintf(out, "\n2. Crash at order %d: the live state is dropped; the %d orders since the checkpoint at order %d are lost\n",
+	fmt.Fprintf(out, "\n2. Crash at order %d: the live state is dropped; the %d orders since the checkpoint at order %d will be replayed\n",
 		cfg.crashAt, cfg.crashAt-lastCkpt, lastCkpt)
 	if err := b1.Close(); err != nil {
 		return err
 	}
 	if cfg.backend == "badger" {
-		fmt.Fprintln(out, "   (Badger keeps its files: they hold writes past the checkpoint, which the restore replaces)")
+		fmt.Fprintln(out, "   (Badger's files keep the writes past the checkpoint: the restore replaces them)")
 	}
 
 	// 3. A new process restores the newest checkpoint and the position in it.

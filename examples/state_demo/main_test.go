@@ -40,7 +40,7 @@ func TestTour(t *testing.T) {
 			}
 			for _, want := range []string{
 				"until a crash at order 4700",
-				"orders since the checkpoint at order 4200 are lost",
+				"orders since the checkpoint at order 4200 will be replayed",
 				"position saved in it: order 4200",
 				"4. Resuming at order 4200",
 				"equal: the same ",
