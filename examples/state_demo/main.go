@@ -136,7 +136,7 @@ func workDir(dir string) (string, error) {
 	case err != nil:
 		return "", err
 	case len(entries) > 0:
-		return "", fmt.Errorf("-dir %s is not empty: name a new directory, or remove it", dir)
+		return "", fmt.Errorf("%s is not empty: name a new directory, or remove it", dir)
 	}
 	return dir, nil
 }
@@ -151,7 +151,7 @@ func tour(ctx context.Context, out io.Writer, cfg config) error {
 	}
 	dir, err := workDir(cfg.dir)
 	if err != nil {
-		return err
+		return fmt.Errorf("-dir: %w", err)
 	}
 	stateDir, ckptDir := filepath.Join(dir, "state"), filepath.Join(dir, "checkpoints")
 	quiet := slog.New(slog.DiscardHandler)
@@ -191,8 +191,13 @@ func tour(ctx context.Context, out io.Writer, cfg config) error {
 
 	// 2. The crash: the process dies and its live state with it.
 	lastCkpt := cfg.crashAt / cfg.checkpointEvery * cfg.checkpointEvery
-	fmt.Fprintf(out, "\n2. Crash at order %d: the live state is dropped; the %d orders since the checkpoint at order %d will be replayed\n",
-		cfg.crashAt, cfg.crashAt-lastCkpt, lastCkpt)
+	if lastCkpt == 0 {
+		fmt.Fprintf(out, "\n2. Crash at order %d, before the first checkpoint: the live state is dropped; all %d orders will be replayed\n",
+			cfg.crashAt, cfg.crashAt)
+	} else {
+		fmt.Fprintf(out, "\n2. Crash at order %d: the live state is dropped; the %d orders since the checkpoint at order %d will be replayed\n",
+			cfg.crashAt, cfg.crashAt-lastCkpt, lastCkpt)
+	}
 	if err := b1.Close(); err != nil {
 		return err
 	}

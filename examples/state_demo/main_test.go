@@ -89,6 +89,27 @@ func TestTourCatchesDoubleApply(t *testing.T) {
 	}
 }
 
+// TestCrashBeforeFirstCheckpoint crashes before any checkpoint: the restart
+// finds none and starts from the beginning, with the same results.
+func TestCrashBeforeFirstCheckpoint(t *testing.T) {
+	for _, backend := range []string{"memory", "badger"} {
+		t.Run(backend, func(t *testing.T) {
+			cfg := small(backend)
+			cfg.dir = filepath.Join(t.TempDir(), "demo")
+			cfg.crashAt = 650
+			var out bytes.Buffer
+			if err := tour(context.Background(), &out, cfg); err != nil {
+				t.Fatalf("%v\n%s", err, out.String())
+			}
+			for _, want := range []string{"before the first checkpoint", "No checkpoint to restore", "equal: the same "} {
+				if !strings.Contains(out.String(), want) {
+					t.Errorf("output lacks %q:\n%s", want, out.String())
+				}
+			}
+		})
+	}
+}
+
 // TestBadConfig checks that bad flags and a directory in use are refused
 // with an error naming them.
 func TestBadConfig(t *testing.T) {
