@@ -114,7 +114,56 @@ func openBackend(ctx context.Context, cfg config, dir string) (runtime.Backend, 
 	if cfg.backend == "memory" {
 		return memory.New(memory.Options{}), nil
 	}
-	return badger.Open(ctx, badger.NewConfig(dir).WithLogger(slog.New(slog.DiscardHandler)))
+	return openBadger(ctx, dir, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+}
+
+// openBadger opens Badger in dir. Badger v4.9.6 refuses to open a directory
+// that holds an empty value log file ("Open existing file ... Create a new
+// file"), which a process killed between creating that file and sizing it
+// leaves behind: integration/crash_test.go's kills hit it. The failed open
+// sizes the file and writes its header; openBadger removes any file still
+// empty and opens once more.
+func openBadger(ctx context.Context, dir string, logger *slog.Logger) (runtime.Backend, error) {
+	cfg := badger.NewConfig(dir).WithLogger(slog.New(slog.DiscardHandler))
+	b, err := badger.Open(ctx, cfg)
+	if err == nil {
+		return b, nil
+	}
+	if !strings.Contains(err.Error(), "Create a new file") {
+		return nil, err
+	}
+	removed, rerr := removeEmptyVlogs(dir)
+	if rerr != nil {
+		return nil, errors.Join(err, rerr)
+	}
+	logger.Warn("opening Badger again: a crash left an empty value log file", "dir", dir, "error", err, "removed", removed)
+	if b, err = badger.Open(ctx, cfg); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// removeEmptyVlogs removes the empty *.vlog files in dir and returns their names.
+func removeEmptyVlogs(dir string) ([]string, error) {
+	names, err := filepath.Glob(filepath.Join(dir, "*.vlog"))
+	if err != nil {
+		return nil, err
+	}
+	var removed []string
+	for _, name := range names {
+		st, err := os.Stat(name)
+		if err != nil {
+			return removed, err
+		}
+		if st.Size() != 0 {
+			continue
+		}
+		if err := os.Remove(name); err != nil {
+			return removed, err
+		}
+		removed = append(removed, filepath.Base(name))
+	}
+	return removed, nil
 }
 
 func newCoordinator(b runtime.Backend, dir string, logger *slog.Logger) (*checkpoint.Coordinator, error) {
