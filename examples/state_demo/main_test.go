@@ -249,6 +249,19 @@ func TestNoCheckpointClearsState(t *testing.T) {
 	}
 }
 
+// TestResumeRefusesOtherStream: a checkpoint of a job that read another
+// stream (other flags) is refused: its offset means nothing in this one.
+func TestResumeRefusesOtherStream(t *testing.T) {
+	cfg := small("memory")
+	cfg.dir = t.TempDir()
+	jobOutput(t, cfg)
+	cfg.seed++
+	err := runJob(context.Background(), &bytes.Buffer{}, cfg)
+	if err == nil || !strings.Contains(err.Error(), "holds a position in the stream") {
+		t.Errorf("resuming with another seed: %v", err)
+	}
+}
+
 // TestResumeRefusesForeignCheckpoint: a checkpoint without the job's
 // progress is an error, not a silent start from offset 0 on top of its state.
 func TestResumeRefusesForeignCheckpoint(t *testing.T) {

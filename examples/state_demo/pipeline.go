@@ -62,7 +62,7 @@ func newJob(b runtime.Backend, coord *checkpoint.Coordinator, src *source, opts 
 		src:       src,
 		opts:      opts,
 		emit:      emit,
-		p:         Progress{Job: jobName},
+		p:         Progress{Job: jobName, Source: src.name},
 	}
 }
 
@@ -70,7 +70,7 @@ func newJob(b runtime.Backend, coord *checkpoint.Coordinator, src *source, opts 
 // returns the checkpoint (nil when there was none and the job starts from
 // the beginning with empty state).
 func (j *job) resume(ctx context.Context) (*checkpoint.Info, error) {
-	j.p = Progress{Job: jobName}
+	j.p = Progress{Job: jobName, Source: j.src.name}
 	if j.coord == nil {
 		return nil, nil
 	}
@@ -90,6 +90,9 @@ func (j *job) resume(ctx context.Context) (*checkpoint.Info, error) {
 	}
 	if !found {
 		return nil, fmt.Errorf("checkpoint %s holds no progress of job %q: it was not written by this job", info.ID, jobName)
+	}
+	if p.Source != j.src.name {
+		return nil, fmt.Errorf("checkpoint %s holds a position in the stream %q, not in %q: run with the same flags, or in a new directory", info.ID, p.Source, j.src.name)
 	}
 	if p.Offset < 0 || p.Offset > j.src.Len() {
 		return nil, fmt.Errorf("checkpoint %s: offset %d outside the stream's %d events", info.ID, p.Offset, j.src.Len())

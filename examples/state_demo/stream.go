@@ -21,6 +21,7 @@ type Order struct {
 // what resuming after a crash needs. Here it is synthetic and deterministic:
 // the same seed gives the same events in the same order.
 type source struct {
+	name   string // the stream's identity: its parameters
 	orders []Order
 }
 
@@ -58,7 +59,8 @@ func newSource(n, customers, merchants int, disorder time.Duration, seed uint64)
 	for i, j := range idx {
 		out[i] = orders[j]
 	}
-	return &source{orders: out}
+	name := fmt.Sprintf("orders n=%d customers=%d merchants=%d disorder=%v seed=%d", n, customers, merchants, disorder, seed)
+	return &source{name: name, orders: out}
 }
 
 // Len returns the number of events in the stream.

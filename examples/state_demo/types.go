@@ -37,6 +37,7 @@ type CustomerTotals struct {
 //statekit:aggregate
 type Progress struct {
 	Job       string    `statekit:"key"`
+	Source    string    // which input the offset is in
 	Offset    int64     // the next event to read
 	Newest    time.Time // the newest event time seen
 	Watermark time.Time // the last watermark FireDue was given

@@ -695,14 +695,14 @@ type progressCBOR Progress
 
 // MarshalCBOR encodes v as runtime.CBOREncMode would: the same bytes, faster.
 func (v Progress) MarshalCBOR() ([]byte, error) {
-	return v.AppendCBOR(make([]byte, 0, 144))
+	return v.AppendCBOR(make([]byte, 0, 176))
 }
 
 // AppendCBOR appends the encoding of v to dst, without allocating when dst has
 // room (fields encoded through the fxamacker modes allocate).
 func (v *Progress) AppendCBOR(dst []byte) ([]byte, error) {
 	var err error
-	dst = append(dst, 166)
+	dst = append(dst, 167)
 	dst = append(dst, "cJob"...) // "Job"
 	dst = runtime.AppendCBORString(dst, v.Job)
 	dst = append(dst, "dLate"...) // "Late"
@@ -715,6 +715,8 @@ func (v *Progress) AppendCBOR(dst []byte) ([]byte, error) {
 	}
 	dst = append(dst, "fOffset"...) // "Offset"
 	dst = runtime.AppendCBORInt(dst, v.Offset)
+	dst = append(dst, "fSource"...) // "Source"
+	dst = runtime.AppendCBORString(dst, v.Source)
 	dst = append(dst, "iWatermark"...) // "Watermark"
 	if dst, err = runtime.AppendCBORTime(dst, v.Watermark); err != nil {
 		return dst, fmt.Errorf("encoding field Watermark: %w", err)
@@ -746,7 +748,7 @@ func progressDecodeCBOR(v *Progress, data []byte, merging bool) bool {
 	if !ok {
 		return false
 	}
-	var seen [6]bool
+	var seen [7]bool
 	for range n {
 		text, num, isText, ok := r.ReadKey()
 		if !ok {
@@ -837,11 +839,27 @@ func progressDecodeCBOR(v *Progress, data []byte, merging bool) bool {
 				return false
 			}
 			v.Offset = x
-		case "Watermark":
+		case "Source":
 			if seen[5] {
 				return false
 			}
 			seen[5] = true
+			if merging {
+				if !r.Skip() {
+					return false
+				}
+				break
+			}
+			x, ok := r.ReadString()
+			if !ok {
+				return false
+			}
+			v.Source = x
+		case "Watermark":
+			if seen[6] {
+				return false
+			}
+			seen[6] = true
 			if merging {
 				if !r.Skip() {
 					return false
@@ -862,8 +880,9 @@ func progressDecodeCBOR(v *Progress, data []byte, merging bool) bool {
 	return r.Done()
 }
 
-// progressMerge merges in into v, field by field: Offset last, Newest last, Watermark last, Late last, Fired last.
+// progressMerge merges in into v, field by field: Source last, Offset last, Newest last, Watermark last, Late last, Fired last.
 func progressMerge(v *Progress, in *Progress) {
+	v.Source = in.Source
 	v.Offset = in.Offset
 	v.Newest = in.Newest
 	v.Watermark = in.Watermark
