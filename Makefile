@@ -5,7 +5,7 @@ BENCHSTAT   := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4d
 BENCHCOUNT  ?= 6
 BENCHOUT    ?= bench.txt
 
-.PHONY: all test vet lint fmt fmt-check generate generate-check demo demo-raw bench fuzz-corpus
+.PHONY: all test vet lint fmt fmt-check generate generate-check demo demo-clickstream demo-latency demo-raw bench fuzz-corpus
 
 all: test
 
@@ -34,10 +34,21 @@ generate:
 generate-check: generate
 	@git diff --exit-code --stat || (echo "go generate changed committed files: commit the regenerated code"; exit 1)
 
-## demo: the main job on its embedded defaults: a click stream through
-## generated window and aggregate stores, with a checkpoint and a restore.
+## demo: the tour, on the embedded Badger default: orders through generated
+## window and aggregate stores, checkpoints, a crash, a restore, a resume from
+## the position saved in the checkpoint, and the proof that the results equal
+## an uninterrupted run. DEMOFLAGS passes flags (-events, -backend, -dir).
+DEMOFLAGS ?=
 demo:
+	$(GO) run ./examples/state_demo $(DEMOFLAGS)
+
+## demo-clickstream: clicks per user in sliding windows, a checkpoint, a restore.
+demo-clickstream:
 	$(GO) run ./examples/clickstream
+
+## demo-latency: LLM call latency per tenant and model, as a table.
+demo-latency:
+	$(GO) run ./examples/latency
 
 ## demo-raw: the raw runtime, untyped keys, on both backends.
 demo-raw:
