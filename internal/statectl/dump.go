@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/statekit/statekit/checkpoint"
 	"github.com/statekit/statekit/runtime"
@@ -41,7 +42,9 @@ func toDumpEntry(e runtime.Entry) dumpEntry {
 	if k.Rest != nil {
 		d.KeyRest = quote(k.Rest)
 	}
-	if v, ok := ValueJSON(e.Value); ok {
+	if wm, ok := watermarkValue(e.Key, e.Value); ok {
+		d.Value = map[string]any{"watermark": rfc3339(wm)}
+	} else if v, ok := ValueJSON(e.Value); ok {
 		d.Value = v
 	} else {
 		d.ValueRaw = base64.StdEncoding.EncodeToString(e.Value)
@@ -56,7 +59,11 @@ func toDumpEntry(e runtime.Entry) dumpEntry {
 //
 //	KEY = VALUE [expires TIME]
 func writeEntryText(w io.Writer, e runtime.Entry) {
-	fmt.Fprintf(w, "%s = %s", ParseKey(e.Key), ValueText(e.Value))
+	value := ValueText(e.Value)
+	if wm, ok := watermarkValue(e.Key, e.Value); ok {
+		value = "watermark " + rfc3339(wm)
+	}
+	fmt.Fprintf(w, "%s = %s", ParseKey(e.Key), value)
 	if !e.ExpiresAt.IsZero() {
 		fmt.Fprintf(w, " expires %s", rfc3339(e.ExpiresAt))
 	}
@@ -107,4 +114,16 @@ func cmdDump(ctx context.Context, env Env, args []string) error {
 		}
 	}
 	return w.Flush()
+}
+
+// watermarkValue decodes the value of a window store's fired watermark key,
+// t/<Name>:watermark (see runtime.WindowSpec): a time in the key encoding.
+func watermarkValue(key, value []byte) (time.Time, bool) {
+	name, ok := bytes.CutPrefix(key, []byte("t/"))
+	if !ok || !bytes.HasSuffix(name, []byte(":watermark")) || bytes.IndexByte(name, '/') >= 0 || len(value) != 8 {
+		return time.Time{}, false
+	}
+	r := runtime.NewKeyReader(value)
+	wm := r.ReadTime()
+	return wm, r.Done() == nil
 }

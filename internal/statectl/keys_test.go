@@ -236,3 +236,28 @@ func TestHuman(t *testing.T) {
 		}
 	}
 }
+
+func TestWatermarkValue(t *testing.T) {
+	at := time.Date(2026, 11, 26, 12, 0, 0, 5, time.UTC)
+	enc, err := runtime.AppendKeyTime(nil, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		key   string
+		value []byte
+		ok    bool
+	}{
+		{"t/Clicks:watermark", enc, true},
+		{"t/Clicks:watermark", enc[:7], false},
+		{"t/Clicks/x:watermark", enc, false}, // a timer key, not a store's watermark
+		{"w/Clicks:watermark", enc, false},
+		{"t/Clicks:other", enc, false},
+	}
+	for _, tt := range tests {
+		got, ok := watermarkValue([]byte(tt.key), tt.value)
+		if ok != tt.ok || (ok && !got.Equal(at)) {
+			t.Errorf("watermarkValue(%q, %x) = %v, %v; want ok=%v", tt.key, tt.value, got, ok, tt.ok)
+		}
+	}
+}
