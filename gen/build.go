@@ -6,8 +6,10 @@ import (
 	"go/ast"
 	"go/token"
 	"go/types"
+	"maps"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -22,8 +24,10 @@ import (
 // builder collects the model and the problems of one package.
 type builder struct {
 	pkg       *packages.Package
-	generated map[string]string // files stategen wrote: not the user's declarations
-	spans     []span            // the declarations of annotated types
+	cfg       Config
+	generated map[string]genFile        // files stategen wrote: not the user's declarations
+	testNames map[string]token.Position // package-level names of the package's _test.go files
+	spans     []span                    // the declarations of annotated types
 	problems  Problems
 }
 
@@ -79,25 +83,49 @@ func (b *builder) problem(pos token.Position, format string, args ...any) {
 
 func (b *builder) pos(p token.Pos) token.Position { return b.pkg.Fset.Position(p) }
 
-func build(pkg *packages.Package, only []string, generated map[string]string) (*Model, error) {
-	b := &builder{pkg: pkg, generated: generated}
-	m := &Model{PkgName: pkg.Name, PkgPath: pkg.PkgPath}
+func build(pkg *packages.Package, cfg Config, generated map[string]genFile, tests []testFile) (*Model, error) {
+	b := &builder{pkg: pkg, cfg: cfg, generated: generated, testNames: map[string]token.Position{}}
+	m := &Model{PkgName: pkg.Name, PkgPath: pkg.PkgPath, Names: map[string]bool{}, Annotated: map[string][]string{}, Generated: map[string][]string{}}
+	for path, g := range generated {
+		m.Generated[filepath.Base(path)] = g.sources
+	}
+	for _, tf := range tests {
+		switch {
+		case tf.pkg == pkg.Name:
+			maps.Copy(b.testNames, tf.names)
+		case tf.directive.IsValid():
+			b.problem(tf.directive, "a //statekit: directive in package %s, an external test package: stategen generates into package %s only; "+
+				"move the type into package %s (a _test.go file of package %s will do)", tf.pkg, pkg.Name, pkg.Name, pkg.Name)
+		}
+	}
+	b.userNames(m)
+	b.shadowedPredeclared()
 	want := map[string]bool{}
-	for _, name := range only {
+	for _, name := range cfg.Types {
 		want[name] = true
 	}
 	found := map[string]bool{}
+	var all []*Type
 	for _, file := range pkg.Syntax {
 		for _, t := range b.file(file) {
 			found[t.Name] = true
+			all = append(all, t)
+			m.Annotated[t.File] = append(m.Annotated[t.File], t.Name)
 			if len(want) == 0 || want[t.Name] {
 				m.Types = append(m.Types, t)
 			}
 		}
 	}
-	for _, name := range only {
+	b.checkGeneratedNames(all)
+	var foundNames []string
+	for name := range found {
+		foundNames = append(foundNames, name)
+	}
+	sort.Strings(foundNames)
+	for _, name := range cfg.Types {
 		if !found[name] {
-			b.problems = append(b.problems, Problem{Pos: token.Position{Filename: "stategen"}, Msg: fmt.Sprintf("-type %s: no //statekit: directive on a type of that name in package %s", name, pkg.Name)})
+			b.problems = append(b.problems, Problem{Msg: fmt.Sprintf("-type %s: package %s has no type %s marked //statekit:window or //statekit:aggregate%s",
+				name, pkg.Name, name, suggestExact(name, foundNames))})
 		}
 	}
 	b.checkPrefixes(m.Types)
@@ -164,7 +192,7 @@ func (b *builder) file(f *ast.File) []*Type {
 // typ builds one annotated type.
 func (b *builder) typ(ts *ast.TypeSpec, d *directive) *Type {
 	pos := b.pos(ts.Name.Pos())
-	t := &Type{Name: ts.Name.Name, Kind: d.kind, Pos: pos, File: pos.Filename}
+	t := &Type{Name: ts.Name.Name, Kind: d.kind, Pos: pos, File: filepath.Base(pos.Filename), Test: strings.HasSuffix(pos.Filename, "_test.go")}
 	b.spans = append(b.spans, span{b.pos(ts.Pos()), b.pos(ts.End())})
 	before := len(b.problems)
 	b.problems = append(b.problems, d.apply(t)...)
@@ -175,6 +203,14 @@ func (b *builder) typ(ts *ast.TypeSpec, d *directive) *Type {
 	}
 	if ts.TypeParams != nil {
 		b.problem(pos, "//statekit:%s on %s: generic types are not supported", d.kind, t.Name)
+		return nil
+	}
+	if t.Name == "_" {
+		b.problem(pos, "//statekit:%s on a blank type: give it a name", d.kind)
+		return nil
+	}
+	if reservedLocals[t.Name] {
+		b.problem(pos, "//statekit:%s on %s: stategen's generated code has a local variable named %s, which would hide the type; rename the type", d.kind, t.Name, t.Name)
 		return nil
 	}
 	if obj.IsAlias() {
@@ -249,17 +285,31 @@ func (b *builder) field(t *Type, v *types.Var, tag string) *Field {
 		b.problem(pos, "%s.%s: embedded fields are not supported; give the field a name", t.Name, v.Name())
 		return nil
 	}
+	st := reflect.StructTag(tag)
+	if v.Name() == "_" {
+		// A blank field holds nothing: padding, or a marker. Nothing to store.
+		if sk, ok := st.Lookup("statekit"); ok {
+			b.problem(pos, "%s._: a blank field holds no value; remove its statekit:%q tag", t.Name, sk)
+		}
+		return nil
+	}
 	f.Kind, f.Bits, f.Named = classify(v.Type())
+	if n, ok := types.Unalias(v.Type()).(*types.Named); ok && f.Kind != Other && n.Obj().Pkg() == b.pkg.Types && reservedLocals[n.Obj().Name()] {
+		b.problem(pos, "%s.%s: its type %s has the name of a local variable in stategen's generated code, which would hide it; rename the type", t.Name, f.Name, n.Obj().Name())
+	}
 	codecKind := f.Kind
 	if hasCodecMethods(v.Type()) {
 		codecKind = Other
 	}
-	st := reflect.StructTag(tag)
 	if sk, ok := st.Lookup("statekit"); ok {
 		b.statekitTag(t, f, sk)
 	}
 	b.cborTag(t, f, st, codecKind)
 	f.codecOther = codecKind == Other
+	if !f.Exported && !f.IsKey && !f.NotStored && !f.explicitOp {
+		b.problem(pos, "%s.%s: an unexported field is not stored (the CBOR codec skips it), so it would read back as its zero value: "+
+			"export it, or tag it `statekit:\"-\"` to say it is not stored", t.Name, f.Name)
+	}
 	return f
 }
 
@@ -268,7 +318,15 @@ var keyKinds = map[FieldKind]bool{Bool: true, Int: true, Uint: true, String: tru
 func (b *builder) statekitTag(t *Type, f *Field, tag string) {
 	name := strings.TrimSpace(tag)
 	if strings.Contains(name, ",") {
-		b.problem(f.Pos, "%s.%s: statekit tag %q: one of key, %s", t.Name, f.Name, tag, opList())
+		b.problem(f.Pos, "%s.%s: statekit tag %q: one of key, -, %s", t.Name, f.Name, tag, opList())
+		return
+	}
+	if name == "-" {
+		if f.Exported {
+			b.problem(f.Pos, "%s.%s: statekit:\"-\" marks an unexported field as not stored; an exported field is stored, unless tagged cbor:\"-\"", t.Name, f.Name)
+			return
+		}
+		f.NotStored = true
 		return
 	}
 	if name == "key" {
@@ -280,7 +338,7 @@ func (b *builder) statekitTag(t *Type, f *Field, tag string) {
 	}
 	op, ok := opNames[name]
 	if !ok {
-		b.problem(f.Pos, "%s.%s: unknown statekit tag %q%s; want key or an op: %s", t.Name, f.Name, name, suggest(name, append([]string{"key"}, opSlice()...)), opList())
+		b.problem(f.Pos, "%s.%s: unknown statekit tag %q%s; want key, - (not stored) or an op: %s", t.Name, f.Name, name, suggest(name, append([]string{"key"}, opSlice()...)), opList())
 		return
 	}
 	f.Op = op
@@ -465,13 +523,56 @@ func GeneratedNames(t *Type) []string {
 	names := []string{t.Name + "Key", t.Name + "Store", "New" + t.Name + "Store",
 		lower + "CBOR", lower + "DecodeCBOR", lower + "Merge", lower + "MergeFunc", lower + "Prefix"}
 	if t.Kind == Window {
-		names = append(names, lower+"TimerPrefix", lower+"Spec")
+		names = append(names, lower+"TimerPrefix")
 	}
 	return names
 }
 
+// GeneratedTestNames returns the package-level names stategen declares for t
+// in the codec tests (-tests). The helpers of a file (RandomBytes, SameCBOR)
+// are named after its first type; every type reserves them.
+func GeneratedTestNames(t *Type) []string {
+	lower := Unexported(t.Name)
+	return []string{lower + "Random", "Test" + t.Name + "CBORMatchesReflection", "Fuzz" + t.Name + "UnmarshalCBOR",
+		"Benchmark" + t.Name + "Encode", "Benchmark" + t.Name + "Decode", lower + "RandomBytes", lower + "SameCBOR"}
+}
+
 // GeneratedMethods returns the methods stategen declares on t.
 var GeneratedMethods = []string{"StateKey", "MarshalCBOR", "UnmarshalCBOR", "AppendCBOR"}
+
+// GeneratedKeyMethods returns the methods stategen declares on a type's key
+// type, whose fields are the key fields.
+var GeneratedKeyMethods = []string{"AppendKey", "DecodeKey"}
+
+// reservedLocals are the names generated code gives its parameters and local
+// variables. A type of the package with one of these names would be hidden
+// inside the functions that refer to it, so such types are refused; imports
+// take other names.
+var reservedLocals = setOf(`a at b buf ctx data dec dst err err1 err2 f fields fn found got gotErr i in isText
+	k key merging n num ok old out r raw ref rng s seen t text v w want wantErr watermark x y yield`)
+
+// setOf returns the set of the space-separated words in s.
+func setOf(s string) map[string]bool {
+	set := map[string]bool{}
+	for _, w := range strings.Fields(s) {
+		set[w] = true
+	}
+	return set
+}
+
+// IsReservedLocal reports whether generated code may use name for a
+// parameter or local variable.
+func IsReservedLocal(name string) bool { return reservedLocals[name] }
+
+// usedPredeclared are Go's predeclared names that generated code uses, or may
+// use for a field's type. A package-level declaration of one of them would
+// change what the generated code means, so it is refused.
+var usedPredeclared = setOf(`any append bool byte error false float32 float64 int int8 int16 int32 int64 len make nil
+	rune string true uint uint8 uint16 uint32 uint64 uintptr`)
+
+// IsUsedPredeclared reports whether name is one of Go's predeclared names
+// that generated code may use.
+func IsUsedPredeclared(name string) bool { return usedPredeclared[name] }
 
 // Unexported returns name with its first letter lowered: "ClickWindow" ->
 // "clickWindow", "URLCount" -> "uRLCount".
@@ -480,19 +581,93 @@ func Unexported(name string) string {
 	return string(unicode.ToLower(r)) + name[n:]
 }
 
+// userNames fills m.Names: every package-level name of the user's files, the
+// package's test files included.
+func (b *builder) userNames(m *Model) {
+	scope := b.pkg.Types.Scope()
+	for _, name := range scope.Names() {
+		if b.userDeclared(scope.Lookup(name)) {
+			m.Names[name] = true
+		}
+	}
+	for name := range b.testNames {
+		m.Names[name] = true
+	}
+}
+
+// lookup returns the position of the user's package-level declaration of
+// name, in any file of the package, test files included.
+func (b *builder) lookup(name string) (token.Position, bool) {
+	if obj := b.pkg.Types.Scope().Lookup(name); obj != nil && b.userDeclared(obj) {
+		return b.pos(obj.Pos()), true
+	}
+	p, ok := b.testNames[name]
+	return p, ok
+}
+
+// shadowedPredeclared reports package-level declarations of predeclared names
+// that generated code uses: `type bool int` would change its meaning.
+func (b *builder) shadowedPredeclared() {
+	names := make([]string, 0, len(usedPredeclared))
+	for name := range usedPredeclared {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if pos, ok := b.lookup(name); ok {
+			b.problem(pos, "the package declares %s, which hides Go's predeclared %s that stategen's generated code uses; rename it", name, name)
+		}
+	}
+}
+
+// checkGeneratedNames reports two annotated types for which stategen would
+// declare the same name (Foo and foo both have fooCBOR).
+func (b *builder) checkGeneratedNames(ts []*Type) {
+	owner := map[string]*Type{}
+	for _, t := range ts {
+		names := GeneratedNames(t)
+		if b.cfg.Tests {
+			names = append(names, GeneratedTestNames(t)...)
+		}
+		for _, name := range names {
+			if other, ok := owner[name]; ok && other != t {
+				b.problem(t.Pos, "stategen declares %s for both %s (%s) and %s: rename one of them", name, other.Name, shortPos(other.Pos), t.Name)
+				break
+			}
+			owner[name] = t
+		}
+	}
+}
+
 // checkNames reports names stategen would declare that the package or the type
 // already has.
 func (b *builder) checkNames(t *Type, named *types.Named) {
-	scope := b.pkg.Types.Scope()
-	for _, name := range GeneratedNames(t) {
-		if obj := scope.Lookup(name); obj != nil && b.userDeclared(obj) {
-			b.problem(t.Pos, "stategen declares %s for %s, but the package already has it (%s)", name, t.Name, shortPos(b.pos(obj.Pos())))
+	names := GeneratedNames(t)
+	if b.cfg.Tests {
+		names = append(names, GeneratedTestNames(t)...)
+	}
+	for _, name := range names {
+		if pos, ok := b.lookup(name); ok {
+			b.problem(t.Pos, "stategen declares %s for %s, but the package already has it (%s)", name, t.Name, shortPos(pos))
 		}
 	}
-	ms := types.NewMethodSet(types.NewPointer(named))
+	ptr := types.NewPointer(named)
 	for _, name := range GeneratedMethods {
-		if sel := ms.Lookup(nil, name); sel != nil && b.userDeclared(sel.Obj()) {
-			b.problem(b.pos(sel.Obj().Pos()), "stategen declares the method %s.%s, but %s already has it", t.Name, name, t.Name)
+		obj, _, _ := types.LookupFieldOrMethod(ptr, true, b.pkg.Types, name)
+		switch obj := obj.(type) {
+		case *types.Var:
+			b.problem(b.pos(obj.Pos()), "%s.%s: stategen declares the method %s.%s, which a field cannot share a name with; rename the field "+
+				"(a cbor:%q tag keeps its stored name)", t.Name, name, t.Name, name, name)
+		case *types.Func:
+			if b.userDeclared(obj) {
+				b.problem(b.pos(obj.Pos()), "stategen declares the method %s.%s, but %s already has it", t.Name, name, t.Name)
+			}
+		}
+	}
+	for _, k := range t.Keys {
+		if slices.Contains(GeneratedKeyMethods, k.Name) {
+			b.problem(k.Pos, "%s.%s: a key field becomes a field of %sKey, which has a method %s; rename the field "+
+				"(a cbor:%q tag keeps its stored name)", t.Name, k.Name, t.Name, k.Name, k.Name)
 		}
 	}
 }

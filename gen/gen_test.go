@@ -36,23 +36,30 @@ func cases(t *testing.T) []string {
 	return dirs
 }
 
-// options reads a case's flags file: -tests and -output=name.
-func options(t *testing.T, dir string) templates.Options {
+// flags reads a case's flags file: -tests, -output=name and -type=T,U.
+func flags(t *testing.T, dir string) []string {
 	t.Helper()
-	var opts templates.Options
 	b, err := os.ReadFile(filepath.Join(dir, "flags"))
 	if errors.Is(err, os.ErrNotExist) {
-		return opts
+		return nil
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range strings.Fields(string(b)) {
+	return strings.Fields(string(b))
+}
+
+// options returns the render options of a case's flags.
+func options(t *testing.T, dir string) templates.Options {
+	t.Helper()
+	var opts templates.Options
+	for _, f := range flags(t, dir) {
 		switch {
 		case f == "-tests":
 			opts.Tests = true
 		case strings.HasPrefix(f, "-output="):
 			opts.Output = strings.TrimPrefix(f, "-output=")
+		case strings.HasPrefix(f, "-type="):
 		default:
 			t.Fatalf("%s/flags: unknown flag %q", dir, f)
 		}
@@ -60,12 +67,24 @@ func options(t *testing.T, dir string) templates.Options {
 	return opts
 }
 
+// typesFlag returns the types of a case's -type flag.
+func typesFlag(t *testing.T, dir string) []string {
+	t.Helper()
+	for _, f := range flags(t, dir) {
+		if list, ok := strings.CutPrefix(f, "-type="); ok {
+			return strings.Split(list, ",")
+		}
+	}
+	return nil
+}
+
 func TestGolden(t *testing.T) {
 	for _, name := range cases(t) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			dir := filepath.Join("testdata", name)
-			model, err := gen.Load(context.Background(), gen.Config{Dir: dir})
+			opts := options(t, dir)
+			model, err := gen.Load(context.Background(), gen.Config{Dir: dir, Tests: opts.Tests, Types: typesFlag(t, dir)})
 			if strings.HasPrefix(name, "err_") {
 				if err == nil {
 					t.Fatalf("stategen accepted a refused case: %d types", len(model.Types))
@@ -80,7 +99,6 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Load: %v", err)
 			}
-			opts := options(t, dir)
 			files, err := templates.Render(model, opts)
 			if err != nil {
 				t.Fatalf("Render: %v", err)
@@ -89,6 +107,13 @@ func TestGolden(t *testing.T) {
 			for _, f := range files {
 				want[f.Name+".golden"] = true
 				golden.Check(t, filepath.Join(dir, f.Name+".golden"), f.Content)
+			}
+			// The generated files the case carries that stategen removes, one a
+			// line, in removed.golden (no file: none).
+			removed := templates.Stale(model, files)
+			if _, err := os.Stat(filepath.Join(dir, "removed.golden")); len(removed) > 0 || err == nil {
+				want["removed.golden"] = true
+				golden.Check(t, filepath.Join(dir, "removed.golden"), []byte(strings.Join(removed, "\n")+"\n"))
 			}
 			// No stale golden files, and the output is the same every time.
 			entries, _ := os.ReadDir(dir)
@@ -135,6 +160,12 @@ func TestGoldenCompiles(t *testing.T) {
 			t.Fatal(err)
 		}
 		entries, _ := os.ReadDir(src)
+		removed := map[string]bool{}
+		if list, err := os.ReadFile(filepath.Join(src, "removed.golden")); err == nil {
+			for _, n := range strings.Fields(string(list)) {
+				removed[n] = true
+			}
+		}
 		for _, e := range entries {
 			n := e.Name()
 			if !strings.HasSuffix(n, ".go") && !strings.HasSuffix(n, ".go.golden") {
@@ -144,8 +175,8 @@ func TestGoldenCompiles(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if strings.HasSuffix(n, ".go") && bytes.HasPrefix(b, []byte(gen.GeneratedHeader)) {
-				continue // stale output a case carries: the golden file replaces it
+			if _, err := os.Stat(filepath.Join(src, n+".golden")); err == nil || removed[n] {
+				continue // output a case carries that stategen replaces or removes
 			}
 			if err := os.WriteFile(filepath.Join(dst, strings.TrimSuffix(n, ".golden")), b, 0o644); err != nil {
 				t.Fatal(err)
