@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"go/ast"
+	"go/build/constraint"
 	"go/token"
 	"go/types"
 	"maps"
@@ -88,6 +89,19 @@ func build(pkg *packages.Package, cfg Config, generated map[string]genFile, test
 	m := &Model{PkgName: pkg.Name, PkgPath: pkg.PkgPath, Names: map[string]bool{}, Annotated: map[string][]string{}, Generated: map[string][]string{}}
 	for path, g := range generated {
 		m.Generated[filepath.Base(path)] = g.sources
+	}
+	m.Unloaded = map[string]bool{}
+	for _, path := range pkg.IgnoredFiles {
+		m.Unloaded[filepath.Base(path)] = true
+	}
+	loaded := map[string]bool{}
+	for _, path := range pkg.CompiledGoFiles {
+		loaded[filepath.Base(path)] = true
+	}
+	for _, tf := range tests {
+		if name := filepath.Base(tf.path); tf.directive.IsValid() && !loaded[name] {
+			m.Unloaded[name] = true
+		}
 	}
 	for _, tf := range tests {
 		switch {
@@ -175,6 +189,7 @@ func (b *builder) file(f *ast.File) []*Type {
 				continue
 			}
 			if t := b.typ(ts, dirs[0]); t != nil {
+				t.Build = buildLine(f)
 				types = append(types, t)
 			}
 		}
@@ -250,6 +265,21 @@ func (b *builder) typ(ts *ast.TypeSpec, d *directive) *Type {
 		return nil
 	}
 	return t
+}
+
+// buildLine returns the file's //go:build line, or "".
+func buildLine(f *ast.File) string {
+	for _, cg := range f.Comments {
+		if cg.Pos() > f.Package {
+			break
+		}
+		for _, c := range cg.List {
+			if constraint.IsGoBuild(c.Text) {
+				return c.Text
+			}
+		}
+	}
+	return ""
 }
 
 func describe(t types.Type) string {
@@ -360,17 +390,26 @@ func opList() string    { return strings.Join(opSlice(), ", ") }
 // cborTag reads the cbor tag (or, without one, the json tag, as fxamacker
 // does) and sets f.CBOR and f.OmitEmpty.
 func (b *builder) cborTag(t *Type, f *Field, st reflect.StructTag, codecKind FieldKind) {
-	tag, ok := st.Lookup("cbor")
-	if !ok {
+	tag, isCBOR := st.Lookup("cbor")
+	if !isCBOR {
 		tag = st.Get("json")
 	}
 	if !f.Exported || tag == "-" {
-		if f.explicitOp {
+		switch {
+		case f.explicitOp:
 			why := "is unexported"
-			if f.Exported {
+			switch {
+			case f.Exported && isCBOR:
 				why = `is tagged cbor:"-"`
+			case f.Exported:
+				why = `is tagged json:"-", which CBOR follows without a cbor tag`
 			}
 			b.problem(f.Pos, "%s.%s: the field %s, so the CBOR codec does not store it and its %s would be lost", t.Name, f.Name, why, f.Op)
+		case f.Exported && !f.IsKey && !isCBOR:
+			b.problem(f.Pos, "%s.%s: the field is tagged json:\"-\" and has no cbor tag, so the CBOR codec skips it too and it would read back as "+
+				"its zero value: tag it cbor:%q to store it, or cbor:\"-\" to say it is not stored", t.Name, f.Name, f.Name)
+		case f.Exported && !f.IsKey:
+			f.NotStored = true
 		}
 		return
 	}

@@ -129,11 +129,11 @@ func notStoredDoc(f *jen.File, t *gen.Type) {
 	case 0:
 		return
 	case 1:
-		f.Commentf("The field %s is not stored (it is tagged statekit:\"-\"): values read back have it", names[0])
+		f.Commentf("The field %s is not stored (it is tagged \"-\"): values read back have it zero.", names[0])
 	default:
-		f.Commentf("The fields %s are not stored (they are tagged statekit:\"-\"): values read back have them", strings.Join(names, ", "))
+		f.Commentf("The fields %s are not stored (they are tagged \"-\"): values read back have them", strings.Join(names, ", "))
+		f.Comment("zero.")
 	}
-	f.Comment("zero.")
 }
 
 // ttlCode is t's TTL as a time.Duration expression.

@@ -277,3 +277,34 @@ func TestStaleOutputUnderGoGenerate(t *testing.T) {
 		t.Fatalf("the next run did not remove the stub: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 }
+
+// TestOutputConflicts: -output cannot put types built under different
+// constraints into one file, nor name a file another one already has.
+func TestOutputConflicts(t *testing.T) {
+	tests := []struct {
+		name  string
+		files map[string]string
+		args  []string
+		want  string
+	}{
+		{"file name constraint", map[string]string{"a_linux.go": "package p\n\n" + annotated("A"), "b.go": "package p\n\n" + annotated("B")},
+			[]string{"-output", "all_gen.go"}, "stategen: -output all_gen.go: a_linux.go is built under other constraints"},
+		{"go:build line", map[string]string{"a.go": "package p\n\n" + annotated("A"), "b.go": "//go:build !windows\n\npackage p\n\n" + annotated("B")},
+			[]string{"-output", "all_gen.go"}, "stategen: -output all_gen.go: b.go is built under other constraints"},
+		{"two files of one name", map[string]string{"a.go": "package p\n\n" + annotated("A"), "app_test.go": "package p\n\n" + annotated("F")},
+			[]string{"-output", "app_test_state.go", "-tests"}, "stategen: two generated files would be named app_test_state_test.go"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := pkgDir(t, tc.files)
+			code, _, stderr := runIn(t, dir, tc.args...)
+			if code != 1 || !strings.HasPrefix(stderr, tc.want) {
+				t.Errorf("exit %d, stderr %q; want 1, %q", code, stderr, tc.want)
+			}
+			entries, _ := os.ReadDir(dir)
+			if len(entries) != len(tc.files) {
+				t.Errorf("refused input wrote files: %v", entries)
+			}
+		})
+	}
+}
