@@ -70,12 +70,17 @@ func (b *builder) typeErrors() {
 
 // userDeclared reports whether obj is declared outside stategen's output.
 func (b *builder) userDeclared(obj types.Object) bool {
-	path, err := filepath.Abs(b.pos(obj.Pos()).Filename)
-	if err != nil {
-		return true
-	}
-	_, gen := b.generated[path]
+	_, gen := b.generated[b.absPath(obj.Pos())]
 	return !gen
+}
+
+// absPath is the absolute path of the file of p.
+func (b *builder) absPath(p token.Pos) string {
+	path, err := filepath.Abs(b.pos(p).Filename)
+	if err != nil {
+		return b.pos(p).Filename
+	}
+	return path
 }
 
 func (b *builder) problem(pos token.Position, format string, args ...any) {
@@ -534,6 +539,11 @@ func (b *builder) mergeMethod(t *Type, named *types.Named) {
 	fn := sel.Obj().(*types.Func)
 	sig := fn.Type().(*types.Signature)
 	pos := b.pos(fn.Pos())
+	if !t.Test && strings.HasSuffix(pos.Filename, "_test.go") {
+		b.problem(pos, "%s.Merge is declared in a _test.go file, so the package's own build, where %s's store is, lacks it; "+
+			"declare it beside %s, or rename it", t.Name, t.Name, t.Name)
+		return
+	}
 	ptr := types.NewPointer(named)
 	switch {
 	case sig.Params().Len() == 1 && sig.Results().Len() == 1 &&
@@ -572,8 +582,9 @@ func GeneratedNames(t *Type) []string {
 // are named after its first type; every type reserves them.
 func GeneratedTestNames(t *Type) []string {
 	lower := Unexported(t.Name)
-	return []string{lower + "Random", "Test" + t.Name + "CBORMatchesReflection", "Fuzz" + t.Name + "UnmarshalCBOR",
-		"Benchmark" + t.Name + "Encode", "Benchmark" + t.Name + "Decode", lower + "RandomBytes", lower + "SameCBOR"}
+	upper := Exported(t.Name) // go test wants no lower-case letter after Test
+	return []string{lower + "Random", "Test" + upper + "CBORMatchesReflection", "Fuzz" + upper + "UnmarshalCBOR",
+		"Benchmark" + upper + "Encode", "Benchmark" + upper + "Decode", lower + "RandomBytes", lower + "SameCBOR"}
 }
 
 // GeneratedMethods returns the methods stategen declares on t.
@@ -618,6 +629,12 @@ func IsUsedPredeclared(name string) bool { return usedPredeclared[name] }
 func Unexported(name string) string {
 	r, n := utf8.DecodeRuneInString(name)
 	return string(unicode.ToLower(r)) + name[n:]
+}
+
+// Exported returns name with its first letter raised: "clicks" -> "Clicks".
+func Exported(name string) string {
+	r, n := utf8.DecodeRuneInString(name)
+	return string(unicode.ToUpper(r)) + name[n:]
 }
 
 // userNames fills m.Names: every package-level name of the user's files, the
@@ -700,6 +717,32 @@ func (b *builder) checkNames(t *Type, named *types.Named) {
 		case *types.Func:
 			if b.userDeclared(obj) {
 				b.problem(b.pos(obj.Pos()), "stategen declares the method %s.%s, but %s already has it", t.Name, name, t.Name)
+			}
+		}
+	}
+	// Methods of the user's on the generated key and store types, found in
+	// the syntax: when stale output was emptied to load the package, the
+	// types are gone from its scope.
+	storeMembers := []string{"b", "bufs", "key", "Get", "Put", "Merge", "Delete", "Scan", "All"}
+	if t.Kind == Window {
+		storeMembers = []string{"w", "bufs", "Add", "Get", "Put", "Delete", "Windows", "FireDue"}
+	}
+	members := map[string][]string{t.Name + "Key": GeneratedKeyMethods, t.Name + "Store": storeMembers}
+	for _, f := range b.pkg.Syntax {
+		if _, gen := b.generated[b.absPath(f.Package)]; gen {
+			continue
+		}
+		for _, d := range f.Decls {
+			fd, ok := d.(*ast.FuncDecl)
+			if !ok || fd.Recv == nil || len(fd.Recv.List) != 1 {
+				continue
+			}
+			recv := fd.Recv.List[0].Type
+			if star, ok := recv.(*ast.StarExpr); ok {
+				recv = star.X
+			}
+			if id, ok := recv.(*ast.Ident); ok && slices.Contains(members[id.Name], fd.Name.Name) {
+				b.problem(b.pos(fd.Name.Pos()), "stategen declares %s.%s, which this method would duplicate; rename it", id.Name, fd.Name.Name)
 			}
 		}
 	}
