@@ -272,6 +272,56 @@ func (b *builder) typ(ts *ast.TypeSpec, d *directive) *Type {
 	return t
 }
 
+// localTypeNames returns the names of the types of package pkg in t, type
+// arguments and composite types included.
+func localTypeNames(t types.Type, pkg *types.Package) []string {
+	var names []string
+	var walk func(t types.Type)
+	walk = func(t types.Type) {
+		switch t := t.(type) {
+		case *types.Alias:
+			walk(types.Unalias(t))
+		case *types.Named:
+			if t.Obj().Pkg() == pkg && !slices.Contains(names, t.Obj().Name()) {
+				names = append(names, t.Obj().Name())
+			}
+			for a := range t.TypeArgs().Types() {
+				walk(a)
+			}
+		case *types.Pointer:
+			walk(t.Elem())
+		case *types.Slice:
+			walk(t.Elem())
+		case *types.Array:
+			walk(t.Elem())
+		case *types.Map:
+			walk(t.Key())
+			walk(t.Elem())
+		case *types.Chan:
+			walk(t.Elem())
+		case *types.Signature:
+			for _, tup := range []*types.Tuple{t.Params(), t.Results()} {
+				for v := range tup.Variables() {
+					walk(v.Type())
+				}
+			}
+		case *types.Struct:
+			for f := range t.Fields() {
+				walk(f.Type())
+			}
+		case *types.Interface:
+			for e := range t.EmbeddedTypes() {
+				walk(e)
+			}
+			for m := range t.ExplicitMethods() {
+				walk(m.Type())
+			}
+		}
+	}
+	walk(t)
+	return names
+}
+
 // buildLine returns the file's //go:build line, or "".
 func buildLine(f *ast.File) string {
 	for _, cg := range f.Comments {
@@ -329,8 +379,14 @@ func (b *builder) field(t *Type, v *types.Var, tag string) *Field {
 		return nil
 	}
 	f.Kind, f.Bits, f.Named = classify(v.Type())
-	if n, ok := types.Unalias(v.Type()).(*types.Named); ok && f.Kind != Other && n.Obj().Pkg() == b.pkg.Types && reservedLocals[n.Obj().Name()] {
-		b.problem(pos, "%s.%s: its type %s has the name of a local variable in stategen's generated code, which would hide it; rename the type", t.Name, f.Name, n.Obj().Name())
+	if f.Kind != Other {
+		// Generated code names this type inside functions: so it does the
+		// named types in it (type arguments).
+		for _, name := range localTypeNames(v.Type(), b.pkg.Types) {
+			if reservedLocals[name] {
+				b.problem(pos, "%s.%s: its type uses %s, which has the name of a local variable in stategen's generated code, which would hide it; rename the type", t.Name, f.Name, name)
+			}
+		}
 	}
 	codecKind := f.Kind
 	if hasCodecMethods(v.Type()) {

@@ -23,3 +23,11 @@ type Uses struct {
 	ID string `statekit:"key"`
 	N  x      `statekit:"sum"`
 }
+
+// ID is generic; the field below instantiates it with x.
+type ID[T any] string
+
+//statekit:aggregate
+type Nested struct {
+	K ID[map[string]x] `statekit:"key"`
+}
