@@ -207,7 +207,10 @@ var hostileTypes = `package app
 
 ` + generateLine + `
 
-import tm "time"
+import (
+	"net/netip"
+	tm "time"
+)
 
 var (
 	runtime = 1
@@ -227,6 +230,9 @@ type Visits struct {
 	Count int     ` + "`statekit:\"count\"`" + `
 	Last  tm.Time ` + "`statekit:\"max\"`" + `
 	cache string  ` + "`statekit:\"-\"`" + `
+	// Types with unexported fields, which testing/quick cannot fill.
+	From netip.Addr
+	Span struct{ Start, End tm.Time }
 }
 
 // Hits sums hits per page per minute.

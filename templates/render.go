@@ -140,9 +140,13 @@ func stateFileName(t *gen.Type, opts Options) string {
 func sameConstraints(name string, ts []*gen.Type, opts Options) error {
 	for _, t := range ts {
 		_, suffix := splitOSArch(strings.TrimSuffix(strings.TrimSuffix(filepath.Base(t.File), ".go"), "_test"))
-		if t.Build != ts[0].Build || suffix != "" && !t.Test && opts.Output != "" {
-			return fmt.Errorf("stategen: -output %s: %s is built under other constraints (a //go:build line or a _GOOS/_GOARCH file name) than %s; "+
-				"without -output, each source gets its own file", name, t.File, ts[0].File)
+		switch {
+		case suffix != "" && !t.Test && opts.Output != "":
+			return fmt.Errorf("stategen: -output %s: %s is built only where its name says (%s), and %s everywhere; "+
+				"without -output, each source gets a file of its own", name, t.File, suffix[1:], name)
+		case t.Build != ts[0].Build:
+			return fmt.Errorf("stategen: -output %s: %s and %s have different //go:build lines; "+
+				"without -output, each source gets a file of its own", name, ts[0].File, t.File)
 		}
 	}
 	return nil

@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"go/types"
 	"math"
 
 	"github.com/dave/jennifer/jen"
@@ -58,6 +59,10 @@ func renderRandom(f *jen.File, t *gen.Type, h helpers) {
 				continue
 			}
 			dst := jen.Id("v").Dot(fl.Name)
+			if fl.CodecOther() && !quickable(fl.Type, map[types.Type]bool{}) {
+				g.Commentf("%s stays zero: testing/quick cannot fill a type with unexported fields.", fl.Name)
+				continue
+			}
 			if fl.CodecOther() {
 				g.If(jen.List(jen.Id("x"), jen.Id("ok")).Op(":=").Qual("testing/quick", "Value").Call(jen.Qual("reflect", "TypeOf").Call(dst.Clone()), r.Clone()), jen.Id("ok")).Block(
 					jen.Qual("reflect", "ValueOf").Call(jen.Op("&").Add(dst.Clone())).Dot("Elem").Call().Dot("Set").Call(jen.Id("x")),
@@ -68,6 +73,33 @@ func renderRandom(f *jen.File, t *gen.Type, h helpers) {
 		}
 		g.Return(jen.Id("v"))
 	})
+}
+
+// quickable reports whether testing/quick.Value can fill a value of t without
+// panicking: it panics on a struct with unexported fields (time.Time,
+// netip.Addr), anywhere inside.
+func quickable(t types.Type, seen map[types.Type]bool) bool {
+	if seen[t] {
+		return true
+	}
+	seen[t] = true
+	switch u := t.Underlying().(type) {
+	case *types.Struct:
+		for f := range u.Fields() {
+			if !f.Exported() || !quickable(f.Type(), seen) {
+				return false
+			}
+		}
+	case *types.Pointer:
+		return quickable(u.Elem(), seen)
+	case *types.Slice:
+		return quickable(u.Elem(), seen)
+	case *types.Array:
+		return quickable(u.Elem(), seen)
+	case *types.Map:
+		return quickable(u.Key(), seen) && quickable(u.Elem(), seen)
+	}
+	return true
 }
 
 func pick(vals ...jen.Code) jen.Code {

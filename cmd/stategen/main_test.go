@@ -288,9 +288,9 @@ func TestOutputConflicts(t *testing.T) {
 		want  string
 	}{
 		{"file name constraint", map[string]string{"a_linux.go": "package p\n\n" + annotated("A"), "b.go": "package p\n\n" + annotated("B")},
-			[]string{"-output", "all_gen.go"}, "stategen: -output all_gen.go: a_linux.go is built under other constraints"},
+			[]string{"-output", "all_gen.go"}, "stategen: -output all_gen.go: a_linux.go is built only where its name says (linux), and all_gen.go everywhere"},
 		{"go:build line", map[string]string{"a.go": "package p\n\n" + annotated("A"), "b.go": "//go:build !windows\n\npackage p\n\n" + annotated("B")},
-			[]string{"-output", "all_gen.go"}, "stategen: -output all_gen.go: b.go is built under other constraints"},
+			[]string{"-output", "all_gen.go"}, "stategen: -output all_gen.go: a.go and b.go have different //go:build lines"},
 		{"two files of one name", map[string]string{"a.go": "package p\n\n" + annotated("A"), "app_test.go": "package p\n\n" + annotated("F")},
 			[]string{"-output", "app_test_state.go", "-tests"}, "stategen: two generated files would be named app_test_state_test.go"},
 	}
