@@ -147,7 +147,7 @@ func build(pkg *packages.Package, cfg Config, generated map[string]genFile, test
 				name, pkg.Name, name, suggestExact(name, foundNames))})
 		}
 	}
-	b.checkPrefixes(m.Types)
+	b.checkPrefixes(all) // all: a -type run must not take a prefix another run uses
 	b.typeErrors()
 	if len(b.problems) > 0 {
 		return nil, b.problems.sorted()
