@@ -171,4 +171,3 @@ func TestHostileNamesCompile(t *testing.T) {
 		t.Fatalf("go vet on what stategen accepted: %v\n%s", err, out)
 	}
 }
-
