@@ -27,7 +27,7 @@ type builder struct {
 	pkg       *packages.Package
 	cfg       Config
 	generated map[string]genFile        // files stategen wrote: not the user's declarations
-	testNames map[string]token.Position // package-level names of the package's _test.go files
+	testNames map[string]token.Position // package-level names in files of the package not loaded: tests, other platforms
 	spans     []span                    // the declarations of annotated types
 	problems  Problems
 }
@@ -89,32 +89,28 @@ func (b *builder) problem(pos token.Position, format string, args ...any) {
 
 func (b *builder) pos(p token.Pos) token.Position { return b.pkg.Fset.Position(p) }
 
-func build(pkg *packages.Package, cfg Config, generated map[string]genFile, tests []testFile) (*Model, error) {
+func build(pkg *packages.Package, cfg Config, generated map[string]genFile, scanned []scannedFile) (*Model, error) {
 	b := &builder{pkg: pkg, cfg: cfg, generated: generated, testNames: map[string]token.Position{}}
-	m := &Model{PkgName: pkg.Name, PkgPath: pkg.PkgPath, Names: map[string]bool{}, Annotated: map[string][]string{}, Generated: map[string][]string{}}
+	m := &Model{PkgName: pkg.Name, PkgPath: pkg.PkgPath, Names: map[string]bool{}, Annotated: map[string][]string{}, Generated: map[string][]string{}, Unloaded: map[string]bool{}}
 	for path, g := range generated {
 		m.Generated[filepath.Base(path)] = g.sources
 	}
-	m.Unloaded = map[string]bool{}
-	for _, path := range pkg.IgnoredFiles {
-		m.Unloaded[filepath.Base(path)] = true
-	}
 	loaded := map[string]bool{}
-	for _, path := range pkg.CompiledGoFiles {
+	for _, path := range pkg.GoFiles {
 		loaded[filepath.Base(path)] = true
 	}
-	for _, tf := range tests {
-		if name := filepath.Base(tf.path); tf.directive.IsValid() && !loaded[name] {
-			m.Unloaded[name] = true
-		}
-	}
-	for _, tf := range tests {
+	for _, sf := range scanned {
+		name := filepath.Base(sf.path)
 		switch {
-		case tf.pkg == pkg.Name:
-			maps.Copy(b.testNames, tf.names)
-		case tf.directive.IsValid():
-			b.problem(tf.directive, "a //statekit: directive in package %s, an external test package: stategen generates into package %s only; "+
-				"move the type into package %s (a _test.go file of package %s will do)", tf.pkg, pkg.Name, pkg.Name, pkg.Name)
+		case loaded[name]:
+		case sf.pkg == pkg.Name:
+			// A test file not loaded, or a file for another platform: its
+			// names count, and what was generated from it is not stale.
+			maps.Copy(b.testNames, sf.names)
+			m.Unloaded[name] = true
+		case sf.test && sf.directive.IsValid() && sf.pkg == pkg.Name+"_test":
+			b.problem(sf.directive, "a //statekit: directive in package %s, an external test package: stategen generates into package %s only; "+
+				"move the type into package %s (a _test.go file of package %s will do)", sf.pkg, pkg.Name, pkg.Name, pkg.Name)
 		}
 	}
 	b.userNames(m)

@@ -50,13 +50,13 @@ func Load(ctx context.Context, cfg Config) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	tests, err := scanTestFiles(cfg.Dir, generated)
+	scanned, err := scanFiles(cfg.Dir, generated)
 	if err != nil {
 		return nil, err
 	}
 	withTests := false
-	for _, tf := range tests {
-		withTests = withTests || tf.directive.IsValid()
+	for _, sf := range scanned {
+		withTests = withTests || sf.test && sf.directive.IsValid()
 	}
 	pkg, err := load(ctx, cfg.Dir, nil, withTests)
 	if err == nil && len(pkg.Errors) > 0 && len(generated) > 0 {
@@ -81,7 +81,7 @@ func Load(ctx context.Context, cfg Config) (*Model, error) {
 	if len(syntax) > 0 {
 		return nil, syntax.sorted()
 	}
-	return build(pkg, cfg, generated, tests)
+	return build(pkg, cfg, generated, scanned)
 }
 
 // hasTypeErrors reports whether the package has type errors (which a list
@@ -131,25 +131,28 @@ func load(ctx context.Context, dir string, overlay map[string][]byte, tests bool
 	return plain, nil
 }
 
-// testFile is what a syntactic look at one _test.go file finds.
-type testFile struct {
+// scannedFile is what a syntactic look at one file finds.
+type scannedFile struct {
 	path      string
+	test      bool                      // a _test.go file
 	pkg       string                    // its package clause
 	names     map[string]token.Position // its package-level declarations
 	directive token.Position            // its first //statekit: comment, if any
 }
 
-// scanTestFiles parses the _test.go files in dir that stategen did not write.
-// They are not part of the package as Load loads it, but go test compiles
-// them with it: their package-level names can clash with generated ones.
-func scanTestFiles(dir string, generated map[string]genFile) ([]testFile, error) {
+// scanFiles parses the Go files in dir that stategen did not write. The
+// loader type-checks only those of this platform, and test files only when
+// they hold annotated types; but go test compiles the test files with the
+// package, and other platforms its other files: their package-level names can
+// clash with generated ones too.
+func scanFiles(dir string, generated map[string]genFile) ([]scannedFile, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("stategen: %w", err)
 	}
-	var files []testFile
+	var files []scannedFile
 	for _, e := range entries {
-		if e.IsDir() || !strings.HasSuffix(e.Name(), "_test.go") {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".go") {
 			continue
 		}
 		path, err := filepath.Abs(filepath.Join(dir, e.Name()))
@@ -164,7 +167,7 @@ func scanTestFiles(dir string, generated map[string]genFile) ([]testFile, error)
 		if err != nil {
 			continue // the go command will say what is wrong, if the file matters
 		}
-		tf := testFile{path: path, pkg: f.Name.Name, names: map[string]token.Position{}}
+		tf := scannedFile{path: path, test: strings.HasSuffix(e.Name(), "_test.go"), pkg: f.Name.Name, names: map[string]token.Position{}}
 		for _, d := range f.Decls {
 			switch d := d.(type) {
 			case *ast.FuncDecl:

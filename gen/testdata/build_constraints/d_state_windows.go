@@ -5,15 +5,15 @@ package constrained
 
 import (
 	"context"
-	"github.com/statekit/statekit/runtime"
+	runtime1 "github.com/statekit/statekit/runtime"
 	"iter"
 )
 
 // This file fails to compile against a statekit runtime that lacks the API it
 // was generated for, rather than misbehave.
 const (
-	_ = runtime.EnforceVersion(1 - runtime.MinGenVersion)
-	_ = runtime.EnforceVersion(runtime.MaxGenVersion - 1)
+	_ = runtime1.EnforceVersion(1 - runtime1.MinGenVersion)
+	_ = runtime1.EnforceVersion(runtime1.MaxGenVersion - 1)
 )
 
 // OnWindowsKey is the key of a OnWindows: its key fields. Keys encode in field order, so
@@ -30,14 +30,14 @@ func (v *OnWindows) StateKey() OnWindowsKey {
 // AppendKey appends the order-preserving encoding of k's fields to dst (see
 // runtime.AppendKeyString). It fails only for a time outside the years 1678-2262.
 func (k OnWindowsKey) AppendKey(dst []byte) ([]byte, error) {
-	dst = runtime.AppendKeyString(dst, k.K)
+	dst = runtime1.AppendKeyString(dst, k.K)
 	return dst, nil
 }
 
 // DecodeKey sets k from an encoding AppendKey made. Anything else is an error
 // wrapping runtime.ErrCorrupt.
 func (k *OnWindowsKey) DecodeKey(b []byte) error {
-	r := runtime.NewKeyReader(b)
+	r := runtime1.NewKeyReader(b)
 	var out OnWindowsKey
 	out.K = r.ReadString()
 	if err := r.Done(); err != nil {
@@ -65,7 +65,7 @@ func (v OnWindows) MarshalCBOR() ([]byte, error) {
 func (v *OnWindows) AppendCBOR(dst []byte) ([]byte, error) {
 	dst = append(dst, 161)
 	dst = append(dst, "aK"...) // "K"
-	dst = runtime.AppendCBORString(dst, v.K)
+	dst = runtime1.AppendCBORString(dst, v.K)
 	return dst, nil
 }
 
@@ -79,7 +79,7 @@ func (v *OnWindows) UnmarshalCBOR(data []byte) error {
 		return nil
 	}
 	*v = OnWindows{}
-	return runtime.CBORDecMode.Unmarshal(data, (*onWindowsCBOR)(v))
+	return runtime1.CBORDecMode.Unmarshal(data, (*onWindowsCBOR)(v))
 }
 
 // onWindowsDecodeCBOR is UnmarshalCBOR's fast path. It returns false, having
@@ -88,7 +88,7 @@ func (v *OnWindows) UnmarshalCBOR(data []byte) error {
 // merging, it skips the key fields (the merge knows them) and, when fields merge
 // by their ops, the last fields (the merge overwrites them).
 func onWindowsDecodeCBOR(v *OnWindows, data []byte, merging bool) bool {
-	r := runtime.NewCBORReader(data)
+	r := runtime1.NewCBORReader(data)
 	n, ok := r.ReadMapHeader()
 	if !ok {
 		return false
@@ -137,7 +137,7 @@ func onWindowsMerge(v *OnWindows, in *OnWindows) {
 // onWindowsMergeFunc returns the update that merges in into the value a backend
 // stores; into a missing key, it stores in as given. It
 // encodes into *buf, which the caller owns and reuses.
-func onWindowsMergeFunc(in OnWindows, buf *[]byte) runtime.UpdateFunc {
+func onWindowsMergeFunc(in OnWindows, buf *[]byte) runtime1.UpdateFunc {
 	return func(old []byte, found bool) ([]byte, bool, error) {
 		v := in
 		if found {
@@ -146,7 +146,7 @@ func onWindowsMergeFunc(in OnWindows, buf *[]byte) runtime.UpdateFunc {
 			v = OnWindows{K: in.K}
 			if !onWindowsDecodeCBOR(&v, old, true) {
 				if err := v.UnmarshalCBOR(old); err != nil {
-					return nil, false, runtime.CorruptValue("OnWindows", nil, err)
+					return nil, false, runtime1.CorruptValue("OnWindows", nil, err)
 				}
 			}
 			onWindowsMerge(&v, &in)
@@ -161,12 +161,12 @@ func onWindowsMergeFunc(in OnWindows, buf *[]byte) runtime.UpdateFunc {
 // OnWindowsStore keeps OnWindows values by OnWindowsKey in a runtime.Backend, under the key
 // prefix "a/OnWindows/".
 type OnWindowsStore struct {
-	b    runtime.Backend
-	bufs runtime.BufPool
+	b    runtime1.Backend
+	bufs runtime1.BufPool
 }
 
 // NewOnWindowsStore returns a OnWindowsStore on b.
-func NewOnWindowsStore(b runtime.Backend) *OnWindowsStore {
+func NewOnWindowsStore(b runtime1.Backend) *OnWindowsStore {
 	return &OnWindowsStore{b: b}
 }
 
@@ -187,7 +187,7 @@ func (s *OnWindowsStore) Get(ctx context.Context, k OnWindowsKey) (OnWindows, bo
 	}
 	var v OnWindows
 	if err := v.UnmarshalCBOR(raw); err != nil {
-		return OnWindows{}, false, runtime.CorruptValue("OnWindows", key, err)
+		return OnWindows{}, false, runtime1.CorruptValue("OnWindows", key, err)
 	}
 	v.K = k.K
 	return v, true, nil
@@ -204,7 +204,7 @@ func (s *OnWindowsStore) Put(ctx context.Context, v OnWindows) error {
 	if *buf, err = v.AppendCBOR(*buf); err != nil {
 		return err
 	}
-	return runtime.PutTTL(ctx, s.b, key, *buf, 0)
+	return runtime1.PutTTL(ctx, s.b, key, *buf, 0)
 }
 
 // Merge merges v into the value stored under its key, atomically: concurrent
@@ -215,7 +215,7 @@ func (s *OnWindowsStore) Merge(ctx context.Context, v OnWindows) error {
 		return err
 	}
 	buf := s.bufs.Get()
-	err = runtime.UpdateTTL(ctx, s.b, key, 0, onWindowsMergeFunc(v, buf))
+	err = runtime1.UpdateTTL(ctx, s.b, key, 0, onWindowsMergeFunc(v, buf))
 	s.bufs.Put(buf)
 	return err
 }
@@ -235,11 +235,11 @@ func (s *OnWindowsStore) Scan(ctx context.Context, fn func(OnWindows) error) err
 	return s.b.Scan(ctx, []byte(onWindowsPrefix), func(key, raw []byte) error {
 		var k OnWindowsKey
 		if err := k.DecodeKey(key[len(onWindowsPrefix):]); err != nil {
-			return runtime.CorruptKey("OnWindows", key, err)
+			return runtime1.CorruptKey("OnWindows", key, err)
 		}
 		var v OnWindows
 		if err := v.UnmarshalCBOR(raw); err != nil {
-			return runtime.CorruptValue("OnWindows", key, err)
+			return runtime1.CorruptValue("OnWindows", key, err)
 		}
 		v.K = k.K
 		return fn(v)
@@ -251,7 +251,7 @@ func (s *OnWindowsStore) All(ctx context.Context) iter.Seq2[OnWindows, error] {
 	return func(yield func(OnWindows, error) bool) {
 		err := s.Scan(ctx, func(v OnWindows) error {
 			if !yield(v, nil) {
-				return runtime.SkipAll
+				return runtime1.SkipAll
 			}
 			return nil
 		})
