@@ -105,9 +105,10 @@ func build(pkg *packages.Package, cfg Config, generated map[string]genFile, scan
 		case loaded[name]:
 		case sf.pkg == pkg.Name:
 			// A test file not loaded, or a file for another platform: its
-			// names count, and what was generated from it is not stale.
+			// names count, and if it may hold annotated types, what was
+			// generated from it is not stale.
 			maps.Copy(b.testNames, sf.names)
-			m.Unloaded[name] = true
+			m.Unloaded[name] = sf.directive.IsValid()
 		case sf.test && sf.directive.IsValid() && sf.pkg == pkg.Name+"_test":
 			b.problem(sf.directive, "a //statekit: directive in package %s, an external test package: stategen generates into package %s only; "+
 				"move the type into package %s (a _test.go file of package %s will do)", sf.pkg, pkg.Name, pkg.Name, pkg.Name)
