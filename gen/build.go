@@ -514,7 +514,7 @@ func classify(t types.Type) (kind FieldKind, bits int, named bool) {
 	if isTime(t) {
 		return Time, 0, false
 	}
-	_, named = t.(*types.Named)
+	_, named = types.Unalias(t).(*types.Named)
 	switch u := t.Underlying().(type) {
 	case *types.Basic:
 		switch u.Kind() {
@@ -554,7 +554,7 @@ func intBits(k types.BasicKind) int {
 }
 
 func isTime(t types.Type) bool {
-	n, ok := t.(*types.Named)
+	n, ok := types.Unalias(t).(*types.Named)
 	return ok && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == "time" && n.Obj().Name() == "Time"
 }
 

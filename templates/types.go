@@ -138,6 +138,9 @@ func to(f *gen.Field, expr jen.Code) jen.Code {
 // from converts expr (of the kind's basic type) to the field's type, when the
 // two differ.
 func from(f *gen.Field, expr jen.Code) jen.Code {
+	if f.Kind == gen.Time {
+		return expr // time.Time, or an alias of it: what the readers return
+	}
 	if !f.Named && types.Unalias(f.Type).String() == basicName(f) {
 		return expr
 	}

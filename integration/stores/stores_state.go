@@ -1273,7 +1273,7 @@ func (k *DeviceKey) DecodeKey(b []byte) error {
 	out.Rack = int16(r.ReadInt(16))
 	out.Slot = uint8(r.ReadUint(8))
 	out.Spare = r.ReadBool()
-	out.Since = time.Time(r.ReadTime())
+	out.Since = r.ReadTime()
 	if err := r.Done(); err != nil {
 		return err
 	}
