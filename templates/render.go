@@ -121,6 +121,26 @@ func Render(m *gen.Model, opts Options) ([]File, error) {
 	return files, nil
 }
 
+// CheckOutput reports why name cannot be an Options.Output, or nil. It must
+// be a .go file of the package's directory that go build compiles
+// everywhere: not a test file, not one it ignores (_x.go, .x.go), not one
+// its name constrains to a system (x_linux.go).
+func CheckOutput(name string) error {
+	stem, ok := strings.CutSuffix(name, ".go")
+	switch {
+	case !ok || filepath.Base(name) != name || stem == "":
+		return fmt.Errorf("-output %q: want a .go file name in the package's directory", name)
+	case strings.HasSuffix(stem, "_test"):
+		return fmt.Errorf("-output %q: go build leaves _test.go files out, and the stores with them; name a non-test file", name)
+	case strings.HasPrefix(name, "_") || strings.HasPrefix(name, "."):
+		return fmt.Errorf("-output %q: go build ignores files whose names start with _ or .; name another file", name)
+	}
+	if _, suffix := splitOSArch(stem); suffix != "" {
+		return fmt.Errorf("-output %q: the name builds the file only for %s; name a file built everywhere", name, suffix[1:])
+	}
+	return nil
+}
+
 // stateFileName is the file t's code goes into.
 func stateFileName(t *gen.Type, opts Options) string {
 	stem := strings.TrimSuffix(filepath.Base(t.File), ".go")

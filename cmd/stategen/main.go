@@ -60,13 +60,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	if *output != "" && (filepath.Base(*output) != *output || !strings.HasSuffix(*output, ".go")) {
-		fmt.Fprintf(stderr, "stategen: -output %q: want a .go file name in the package's directory\n", *output)
-		return 2
-	}
-	if strings.HasSuffix(*output, "_test.go") {
-		fmt.Fprintf(stderr, "stategen: -output %q: go build leaves _test.go files out, and the stores with them; name a non-test file\n", *output)
-		return 2
+	if *output != "" {
+		if err := templates.CheckOutput(*output); err != nil {
+			fmt.Fprintln(stderr, "stategen:", err)
+			return 2
+		}
 	}
 	cfg := gen.Config{Dir: *dir, Tests: *tests}
 	for name := range strings.SplitSeq(*typeList, ",") {

@@ -215,6 +215,11 @@ func TestTypeFlag(t *testing.T) {
 		{"no names", []string{"-type", " , "}, 2, "stategen: -type \" , \" names no type\n"},
 		{"spaces and empty names", []string{"-type", " Totals, ,"}, 0, ""},
 		{"output a test file", []string{"-output", "x_test.go"}, 2, "stategen: -output \"x_test.go\": go build leaves _test.go files out, and the stores with them; name a non-test file\n"},
+		{"output ignored by _", []string{"-output", "_gen.go"}, 2, "stategen: -output \"_gen.go\": go build ignores files whose names start with _ or .; name another file\n"},
+		{"output ignored by .", []string{"-output", ".gen.go"}, 2, "stategen: -output \".gen.go\": go build ignores files whose names start with _ or .; name another file\n"},
+		{"output only .go", []string{"-output", ".go"}, 2, "stategen: -output \".go\": want a .go file name in the package's directory\n"},
+		{"output for one system", []string{"-output", "all_linux.go"}, 2, "stategen: -output \"all_linux.go\": the name builds the file only for linux; name a file built everywhere\n"},
+		{"output for one system and arch", []string{"-output", "all_linux_arm64.go"}, 2, "stategen: -output \"all_linux_arm64.go\": the name builds the file only for linux_arm64; name a file built everywhere\n"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
