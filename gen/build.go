@@ -27,7 +27,7 @@ type builder struct {
 	pkg       *packages.Package
 	cfg       Config
 	generated map[string]genFile        // files stategen wrote: not the user's declarations
-	testNames map[string]token.Position // package-level names in files of the package not loaded: tests, other platforms
+	otherNames map[string]token.Position // package-level names in files of the package not loaded: tests, other platforms
 	spans     []span                    // the declarations of annotated types
 	problems  Problems
 }
@@ -90,7 +90,7 @@ func (b *builder) problem(pos token.Position, format string, args ...any) {
 func (b *builder) pos(p token.Pos) token.Position { return b.pkg.Fset.Position(p) }
 
 func build(pkg *packages.Package, cfg Config, generated map[string]genFile, scanned []scannedFile) (*Model, error) {
-	b := &builder{pkg: pkg, cfg: cfg, generated: generated, testNames: map[string]token.Position{}}
+	b := &builder{pkg: pkg, cfg: cfg, generated: generated, otherNames: map[string]token.Position{}}
 	m := &Model{PkgName: pkg.Name, PkgPath: pkg.PkgPath, Names: map[string]bool{}, Annotated: map[string][]string{}, Generated: map[string][]string{}, Unloaded: map[string]bool{}}
 	for path, g := range generated {
 		m.Generated[filepath.Base(path)] = g.sources
@@ -107,7 +107,7 @@ func build(pkg *packages.Package, cfg Config, generated map[string]genFile, scan
 			// A test file not loaded, or a file for another platform: its
 			// names count, and if it may hold annotated types, what was
 			// generated from it is not stale.
-			maps.Copy(b.testNames, sf.names)
+			maps.Copy(b.otherNames, sf.names)
 			m.Unloaded[name] = sf.directive.IsValid()
 		case sf.test && sf.directive.IsValid() && sf.pkg == pkg.Name+"_test":
 			b.problem(sf.directive, "a //statekit: directive in package %s, an external test package: stategen generates into package %s only; "+
@@ -699,7 +699,7 @@ func (b *builder) userNames(m *Model) {
 			m.Names[name] = true
 		}
 	}
-	for name := range b.testNames {
+	for name := range b.otherNames {
 		m.Names[name] = true
 	}
 }
@@ -710,7 +710,7 @@ func (b *builder) lookup(name string) (token.Position, bool) {
 	if obj := b.pkg.Types.Scope().Lookup(name); obj != nil && b.userDeclared(obj) {
 		return b.pos(obj.Pos()), true
 	}
-	p, ok := b.testNames[name]
+	p, ok := b.otherNames[name]
 	return p, ok
 }
 
