@@ -24,12 +24,12 @@ import (
 
 // builder collects the model and the problems of one package.
 type builder struct {
-	pkg       *packages.Package
-	cfg       Config
-	generated map[string]genFile        // files stategen wrote: not the user's declarations
+	pkg        *packages.Package
+	cfg        Config
+	generated  map[string]genFile        // files stategen wrote: not the user's declarations
 	otherNames map[string]token.Position // package-level names in files of the package not loaded: tests, other platforms
-	spans     []span                    // the declarations of annotated types
-	problems  Problems
+	spans      []span                    // the declarations of annotated types
+	problems   Problems
 }
 
 // span is the extent of a declaration.
