@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"fmt"
 	"go/ast"
+	"go/build/constraint"
 	"go/token"
 	"go/types"
+	"maps"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -21,10 +24,12 @@ import (
 
 // builder collects the model and the problems of one package.
 type builder struct {
-	pkg       *packages.Package
-	generated map[string]string // files stategen wrote: not the user's declarations
-	spans     []span            // the declarations of annotated types
-	problems  Problems
+	pkg        *packages.Package
+	cfg        Config
+	generated  map[string]genFile        // files stategen wrote: not the user's declarations
+	otherNames map[string]token.Position // package-level names in files of the package not loaded: tests, other platforms
+	spans      []span                    // the declarations of annotated types
+	problems   Problems
 }
 
 // span is the extent of a declaration.
@@ -65,12 +70,17 @@ func (b *builder) typeErrors() {
 
 // userDeclared reports whether obj is declared outside stategen's output.
 func (b *builder) userDeclared(obj types.Object) bool {
-	path, err := filepath.Abs(b.pos(obj.Pos()).Filename)
-	if err != nil {
-		return true
-	}
-	_, gen := b.generated[path]
+	_, gen := b.generated[b.absPath(obj.Pos())]
 	return !gen
+}
+
+// absPath is the absolute path of the file of p.
+func (b *builder) absPath(p token.Pos) string {
+	path, err := filepath.Abs(b.pos(p).Filename)
+	if err != nil {
+		return b.pos(p).Filename
+	}
+	return path
 }
 
 func (b *builder) problem(pos token.Position, format string, args ...any) {
@@ -79,28 +89,62 @@ func (b *builder) problem(pos token.Position, format string, args ...any) {
 
 func (b *builder) pos(p token.Pos) token.Position { return b.pkg.Fset.Position(p) }
 
-func build(pkg *packages.Package, only []string, generated map[string]string) (*Model, error) {
-	b := &builder{pkg: pkg, generated: generated}
-	m := &Model{PkgName: pkg.Name, PkgPath: pkg.PkgPath}
+func build(pkg *packages.Package, cfg Config, generated map[string]genFile, scanned []scannedFile) (*Model, error) {
+	b := &builder{pkg: pkg, cfg: cfg, generated: generated, otherNames: map[string]token.Position{}}
+	m := &Model{PkgName: pkg.Name, PkgPath: pkg.PkgPath, Names: map[string]bool{}, Annotated: map[string][]string{}, Generated: map[string][]string{}, Unloaded: map[string]bool{}}
+	for path, g := range generated {
+		m.Generated[filepath.Base(path)] = g.sources
+	}
+	loaded := map[string]bool{}
+	for _, path := range pkg.GoFiles {
+		loaded[filepath.Base(path)] = true
+	}
+	for _, sf := range scanned {
+		name := filepath.Base(sf.path)
+		switch {
+		case loaded[name]:
+		case sf.pkg == pkg.Name:
+			// A test file not loaded, or a file for another platform: its
+			// names count, and if it may hold annotated types, what was
+			// generated from it is not stale.
+			maps.Copy(b.otherNames, sf.names)
+			m.Unloaded[name] = sf.directive.IsValid()
+		case sf.test && sf.directive.IsValid() && sf.pkg == pkg.Name+"_test":
+			b.problem(sf.directive, "a //statekit: directive in package %s, an external test package: stategen generates into package %s only; "+
+				"move the type into package %s (a _test.go file of package %s will do)", sf.pkg, pkg.Name, pkg.Name, pkg.Name)
+		}
+	}
+	b.userNames(m)
+	b.shadowedPredeclared()
 	want := map[string]bool{}
-	for _, name := range only {
+	for _, name := range cfg.Types {
 		want[name] = true
 	}
 	found := map[string]bool{}
+	var all []*Type
 	for _, file := range pkg.Syntax {
 		for _, t := range b.file(file) {
 			found[t.Name] = true
+			all = append(all, t)
+			m.Annotated[t.File] = append(m.Annotated[t.File], t.Name)
 			if len(want) == 0 || want[t.Name] {
 				m.Types = append(m.Types, t)
 			}
 		}
 	}
-	for _, name := range only {
+	b.checkGeneratedNames(all)
+	var foundNames []string
+	for name := range found {
+		foundNames = append(foundNames, name)
+	}
+	sort.Strings(foundNames)
+	for _, name := range cfg.Types {
 		if !found[name] {
-			b.problems = append(b.problems, Problem{Pos: token.Position{Filename: "stategen"}, Msg: fmt.Sprintf("-type %s: no //statekit: directive on a type of that name in package %s", name, pkg.Name)})
+			b.problems = append(b.problems, Problem{Msg: fmt.Sprintf("-type %s: package %s has no type %s marked //statekit:window or //statekit:aggregate%s",
+				name, pkg.Name, name, suggestExact(name, foundNames))})
 		}
 	}
-	b.checkPrefixes(m.Types)
+	b.checkPrefixes(all) // all: a -type run must not take a prefix another run uses
 	b.typeErrors()
 	if len(b.problems) > 0 {
 		return nil, b.problems.sorted()
@@ -147,6 +191,7 @@ func (b *builder) file(f *ast.File) []*Type {
 				continue
 			}
 			if t := b.typ(ts, dirs[0]); t != nil {
+				t.Build = buildLine(f)
 				types = append(types, t)
 			}
 		}
@@ -164,7 +209,7 @@ func (b *builder) file(f *ast.File) []*Type {
 // typ builds one annotated type.
 func (b *builder) typ(ts *ast.TypeSpec, d *directive) *Type {
 	pos := b.pos(ts.Name.Pos())
-	t := &Type{Name: ts.Name.Name, Kind: d.kind, Pos: pos, File: pos.Filename}
+	t := &Type{Name: ts.Name.Name, Kind: d.kind, Pos: pos, File: filepath.Base(pos.Filename), Test: strings.HasSuffix(pos.Filename, "_test.go")}
 	b.spans = append(b.spans, span{b.pos(ts.Pos()), b.pos(ts.End())})
 	before := len(b.problems)
 	b.problems = append(b.problems, d.apply(t)...)
@@ -175,6 +220,14 @@ func (b *builder) typ(ts *ast.TypeSpec, d *directive) *Type {
 	}
 	if ts.TypeParams != nil {
 		b.problem(pos, "//statekit:%s on %s: generic types are not supported", d.kind, t.Name)
+		return nil
+	}
+	if t.Name == "_" {
+		b.problem(pos, "//statekit:%s on a blank type: give it a name", d.kind)
+		return nil
+	}
+	if reservedLocals[t.Name] {
+		b.problem(pos, "//statekit:%s on %s: stategen's generated code has a local variable named %s, which would hide the type; rename the type", d.kind, t.Name, t.Name)
 		return nil
 	}
 	if obj.IsAlias() {
@@ -216,6 +269,71 @@ func (b *builder) typ(ts *ast.TypeSpec, d *directive) *Type {
 	return t
 }
 
+// localTypeNames returns the names of the types of package pkg in t, type
+// arguments and composite types included.
+func localTypeNames(t types.Type, pkg *types.Package) []string {
+	var names []string
+	var walk func(t types.Type)
+	walk = func(t types.Type) {
+		switch t := t.(type) {
+		case *types.Alias:
+			walk(types.Unalias(t))
+		case *types.Named:
+			if t.Obj().Pkg() == pkg && !slices.Contains(names, t.Obj().Name()) {
+				names = append(names, t.Obj().Name())
+			}
+			for a := range t.TypeArgs().Types() {
+				walk(a)
+			}
+		case *types.Pointer:
+			walk(t.Elem())
+		case *types.Slice:
+			walk(t.Elem())
+		case *types.Array:
+			walk(t.Elem())
+		case *types.Map:
+			walk(t.Key())
+			walk(t.Elem())
+		case *types.Chan:
+			walk(t.Elem())
+		case *types.Signature:
+			for _, tup := range []*types.Tuple{t.Params(), t.Results()} {
+				for v := range tup.Variables() {
+					walk(v.Type())
+				}
+			}
+		case *types.Struct:
+			for f := range t.Fields() {
+				walk(f.Type())
+			}
+		case *types.Interface:
+			for e := range t.EmbeddedTypes() {
+				walk(e)
+			}
+			for m := range t.ExplicitMethods() {
+				walk(m.Type())
+			}
+		}
+	}
+	walk(t)
+	return names
+}
+
+// buildLine returns the file's //go:build line, or "".
+func buildLine(f *ast.File) string {
+	for _, cg := range f.Comments {
+		if cg.Pos() > f.Package {
+			break
+		}
+		for _, c := range cg.List {
+			if constraint.IsGoBuild(c.Text) {
+				return c.Text
+			}
+		}
+	}
+	return ""
+}
+
 func describe(t types.Type) string {
 	switch t.(type) {
 	case *types.Basic:
@@ -249,17 +367,37 @@ func (b *builder) field(t *Type, v *types.Var, tag string) *Field {
 		b.problem(pos, "%s.%s: embedded fields are not supported; give the field a name", t.Name, v.Name())
 		return nil
 	}
+	st := reflect.StructTag(tag)
+	if v.Name() == "_" {
+		// A blank field holds nothing: padding, or a marker. Nothing to store.
+		if sk, ok := st.Lookup("statekit"); ok {
+			b.problem(pos, "%s._: a blank field holds no value; remove its statekit:%q tag", t.Name, sk)
+		}
+		return nil
+	}
 	f.Kind, f.Bits, f.Named = classify(v.Type())
+	if f.Kind != Other {
+		// Generated code names this type inside functions: so it does the
+		// named types in it (type arguments).
+		for _, name := range localTypeNames(v.Type(), b.pkg.Types) {
+			if reservedLocals[name] {
+				b.problem(pos, "%s.%s: its type uses %s, which has the name of a local variable in stategen's generated code, which would hide it; rename the type", t.Name, f.Name, name)
+			}
+		}
+	}
 	codecKind := f.Kind
 	if hasCodecMethods(v.Type()) {
 		codecKind = Other
 	}
-	st := reflect.StructTag(tag)
 	if sk, ok := st.Lookup("statekit"); ok {
 		b.statekitTag(t, f, sk)
 	}
 	b.cborTag(t, f, st, codecKind)
 	f.codecOther = codecKind == Other
+	if !f.Exported && !f.IsKey && !f.NotStored && !f.explicitOp {
+		b.problem(pos, "%s.%s: an unexported field is not stored (the CBOR codec skips it), so it would read back as its zero value: "+
+			"export it, or tag it `statekit:\"-\"` to say it is not stored", t.Name, f.Name)
+	}
 	return f
 }
 
@@ -268,7 +406,15 @@ var keyKinds = map[FieldKind]bool{Bool: true, Int: true, Uint: true, String: tru
 func (b *builder) statekitTag(t *Type, f *Field, tag string) {
 	name := strings.TrimSpace(tag)
 	if strings.Contains(name, ",") {
-		b.problem(f.Pos, "%s.%s: statekit tag %q: one of key, %s", t.Name, f.Name, tag, opList())
+		b.problem(f.Pos, "%s.%s: statekit tag %q: one of key, -, %s", t.Name, f.Name, tag, opList())
+		return
+	}
+	if name == "-" {
+		if f.Exported {
+			b.problem(f.Pos, "%s.%s: statekit:\"-\" marks an unexported field as not stored; an exported field is stored, unless tagged cbor:\"-\"", t.Name, f.Name)
+			return
+		}
+		f.NotStored = true
 		return
 	}
 	if name == "key" {
@@ -280,7 +426,7 @@ func (b *builder) statekitTag(t *Type, f *Field, tag string) {
 	}
 	op, ok := opNames[name]
 	if !ok {
-		b.problem(f.Pos, "%s.%s: unknown statekit tag %q%s; want key or an op: %s", t.Name, f.Name, name, suggest(name, append([]string{"key"}, opSlice()...)), opList())
+		b.problem(f.Pos, "%s.%s: unknown statekit tag %q%s; want key, - (not stored) or an op: %s", t.Name, f.Name, name, suggest(name, append([]string{"key"}, opSlice()...)), opList())
 		return
 	}
 	f.Op = op
@@ -302,17 +448,26 @@ func opList() string    { return strings.Join(opSlice(), ", ") }
 // cborTag reads the cbor tag (or, without one, the json tag, as fxamacker
 // does) and sets f.CBOR and f.OmitEmpty.
 func (b *builder) cborTag(t *Type, f *Field, st reflect.StructTag, codecKind FieldKind) {
-	tag, ok := st.Lookup("cbor")
-	if !ok {
+	tag, isCBOR := st.Lookup("cbor")
+	if !isCBOR {
 		tag = st.Get("json")
 	}
 	if !f.Exported || tag == "-" {
-		if f.explicitOp {
+		switch {
+		case f.explicitOp:
 			why := "is unexported"
-			if f.Exported {
+			switch {
+			case f.Exported && isCBOR:
 				why = `is tagged cbor:"-"`
+			case f.Exported:
+				why = `is tagged json:"-", which CBOR follows without a cbor tag`
 			}
 			b.problem(f.Pos, "%s.%s: the field %s, so the CBOR codec does not store it and its %s would be lost", t.Name, f.Name, why, f.Op)
+		case f.Exported && !f.IsKey && !isCBOR:
+			b.problem(f.Pos, "%s.%s: the field is tagged json:\"-\" and has no cbor tag, so the CBOR codec skips it too and it would read back as "+
+				"its zero value: tag it cbor:%q to store it, or cbor:\"-\" to say it is not stored", t.Name, f.Name, f.Name)
+		case f.Exported && !f.IsKey:
+			f.NotStored = true
 		}
 		return
 	}
@@ -359,7 +514,7 @@ func classify(t types.Type) (kind FieldKind, bits int, named bool) {
 	if isTime(t) {
 		return Time, 0, false
 	}
-	_, named = t.(*types.Named)
+	_, named = types.Unalias(t).(*types.Named)
 	switch u := t.Underlying().(type) {
 	case *types.Basic:
 		switch u.Kind() {
@@ -399,7 +554,7 @@ func intBits(k types.BasicKind) int {
 }
 
 func isTime(t types.Type) bool {
-	n, ok := t.(*types.Named)
+	n, ok := types.Unalias(t).(*types.Named)
 	return ok && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == "time" && n.Obj().Name() == "Time"
 }
 
@@ -437,6 +592,11 @@ func (b *builder) mergeMethod(t *Type, named *types.Named) {
 	fn := sel.Obj().(*types.Func)
 	sig := fn.Type().(*types.Signature)
 	pos := b.pos(fn.Pos())
+	if !t.Test && strings.HasSuffix(pos.Filename, "_test.go") {
+		b.problem(pos, "%s.Merge is declared in a _test.go file, so the package's own build, where %s's store is, lacks it; "+
+			"declare it beside %s, or rename it", t.Name, t.Name, t.Name)
+		return
+	}
 	ptr := types.NewPointer(named)
 	switch {
 	case sig.Params().Len() == 1 && sig.Results().Len() == 1 &&
@@ -465,13 +625,57 @@ func GeneratedNames(t *Type) []string {
 	names := []string{t.Name + "Key", t.Name + "Store", "New" + t.Name + "Store",
 		lower + "CBOR", lower + "DecodeCBOR", lower + "Merge", lower + "MergeFunc", lower + "Prefix"}
 	if t.Kind == Window {
-		names = append(names, lower+"TimerPrefix", lower+"Spec")
+		names = append(names, lower+"TimerPrefix")
 	}
 	return names
 }
 
+// GeneratedTestNames returns the package-level names stategen declares for t
+// in the codec tests (-tests). The helpers of a file (RandomBytes, SameCBOR)
+// are named after its first type; every type reserves them.
+func GeneratedTestNames(t *Type) []string {
+	lower := Unexported(t.Name)
+	upper := Exported(t.Name) // go test wants no lower-case letter after Test
+	return []string{lower + "Random", "Test" + upper + "CBORMatchesReflection", "Fuzz" + upper + "UnmarshalCBOR",
+		"Benchmark" + upper + "Encode", "Benchmark" + upper + "Decode", lower + "RandomBytes", lower + "SameCBOR"}
+}
+
 // GeneratedMethods returns the methods stategen declares on t.
 var GeneratedMethods = []string{"StateKey", "MarshalCBOR", "UnmarshalCBOR", "AppendCBOR"}
+
+// GeneratedKeyMethods returns the methods stategen declares on a type's key
+// type, whose fields are the key fields.
+var GeneratedKeyMethods = []string{"AppendKey", "DecodeKey"}
+
+// reservedLocals are the names generated code gives its parameters and local
+// variables. A type of the package with one of these names would be hidden
+// inside the functions that refer to it, so such types are refused; imports
+// take other names.
+var reservedLocals = setOf(`a at b buf ctx data dec dst err err1 err2 f fields fn found got gotErr i in isText
+	k key merging n num ok old out r raw ref rng s seen t text v w want wantErr watermark x y yield`)
+
+// setOf returns the set of the space-separated words in s.
+func setOf(s string) map[string]bool {
+	set := map[string]bool{}
+	for _, w := range strings.Fields(s) {
+		set[w] = true
+	}
+	return set
+}
+
+// IsReservedLocal reports whether generated code may use name for a
+// parameter or local variable.
+func IsReservedLocal(name string) bool { return reservedLocals[name] }
+
+// usedPredeclared are Go's predeclared names that generated code uses, or may
+// use for a field's type. A package-level declaration of one of them would
+// change what the generated code means, so it is refused.
+var usedPredeclared = setOf(`any append bool byte error false float32 float64 int int8 int16 int32 int64 len make nil
+	rune string true uint uint8 uint16 uint32 uint64 uintptr`)
+
+// IsUsedPredeclared reports whether name is one of Go's predeclared names
+// that generated code may use.
+func IsUsedPredeclared(name string) bool { return usedPredeclared[name] }
 
 // Unexported returns name with its first letter lowered: "ClickWindow" ->
 // "clickWindow", "URLCount" -> "uRLCount".
@@ -480,19 +684,125 @@ func Unexported(name string) string {
 	return string(unicode.ToLower(r)) + name[n:]
 }
 
+// Exported returns name with its first letter raised: "clicks" -> "Clicks".
+func Exported(name string) string {
+	r, n := utf8.DecodeRuneInString(name)
+	return string(unicode.ToUpper(r)) + name[n:]
+}
+
+// userNames fills m.Names: every package-level name of the user's files, the
+// package's test files included.
+func (b *builder) userNames(m *Model) {
+	scope := b.pkg.Types.Scope()
+	for _, name := range scope.Names() {
+		if b.userDeclared(scope.Lookup(name)) {
+			m.Names[name] = true
+		}
+	}
+	for name := range b.otherNames {
+		m.Names[name] = true
+	}
+}
+
+// lookup returns the position of the user's package-level declaration of
+// name, in any file of the package, test files included.
+func (b *builder) lookup(name string) (token.Position, bool) {
+	if obj := b.pkg.Types.Scope().Lookup(name); obj != nil && b.userDeclared(obj) {
+		return b.pos(obj.Pos()), true
+	}
+	p, ok := b.otherNames[name]
+	return p, ok
+}
+
+// shadowedPredeclared reports package-level declarations of predeclared names
+// that generated code uses: `type bool int` would change its meaning.
+func (b *builder) shadowedPredeclared() {
+	names := make([]string, 0, len(usedPredeclared))
+	for name := range usedPredeclared {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if pos, ok := b.lookup(name); ok {
+			b.problem(pos, "the package declares %s, which hides Go's predeclared %s that stategen's generated code uses; rename it", name, name)
+		}
+	}
+}
+
+// checkGeneratedNames reports two annotated types for which stategen would
+// declare the same name (Foo and foo both have fooCBOR).
+func (b *builder) checkGeneratedNames(ts []*Type) {
+	owner := map[string]*Type{}
+	for _, t := range ts {
+		names := GeneratedNames(t)
+		if b.cfg.Tests {
+			names = append(names, GeneratedTestNames(t)...)
+		}
+		for _, name := range names {
+			if other, ok := owner[name]; ok && other != t {
+				b.problem(t.Pos, "stategen declares %s for both %s (%s) and %s: rename one of them", name, other.Name, shortPos(other.Pos), t.Name)
+				break
+			}
+			owner[name] = t
+		}
+	}
+}
+
 // checkNames reports names stategen would declare that the package or the type
 // already has.
 func (b *builder) checkNames(t *Type, named *types.Named) {
-	scope := b.pkg.Types.Scope()
-	for _, name := range GeneratedNames(t) {
-		if obj := scope.Lookup(name); obj != nil && b.userDeclared(obj) {
-			b.problem(t.Pos, "stategen declares %s for %s, but the package already has it (%s)", name, t.Name, shortPos(b.pos(obj.Pos())))
+	names := GeneratedNames(t)
+	if b.cfg.Tests {
+		names = append(names, GeneratedTestNames(t)...)
+	}
+	for _, name := range names {
+		if pos, ok := b.lookup(name); ok {
+			b.problem(t.Pos, "stategen declares %s for %s, but the package already has it (%s)", name, t.Name, shortPos(pos))
 		}
 	}
-	ms := types.NewMethodSet(types.NewPointer(named))
+	ptr := types.NewPointer(named)
 	for _, name := range GeneratedMethods {
-		if sel := ms.Lookup(nil, name); sel != nil && b.userDeclared(sel.Obj()) {
-			b.problem(b.pos(sel.Obj().Pos()), "stategen declares the method %s.%s, but %s already has it", t.Name, name, t.Name)
+		obj, _, _ := types.LookupFieldOrMethod(ptr, true, b.pkg.Types, name)
+		switch obj := obj.(type) {
+		case *types.Var:
+			b.problem(b.pos(obj.Pos()), "%s.%s: stategen declares the method %s.%s, which a field cannot share a name with; rename the field "+
+				"(a cbor:%q tag keeps its stored name)", t.Name, name, t.Name, name, name)
+		case *types.Func:
+			if b.userDeclared(obj) {
+				b.problem(b.pos(obj.Pos()), "stategen declares the method %s.%s, but %s already has it", t.Name, name, t.Name)
+			}
+		}
+	}
+	// Methods of the user's on the generated key and store types, found in
+	// the syntax: when stale output was emptied to load the package, the
+	// types are gone from its scope.
+	storeMembers := []string{"b", "bufs", "key", "Get", "Put", "Merge", "Delete", "Scan", "All"}
+	if t.Kind == Window {
+		storeMembers = []string{"w", "bufs", "Add", "Get", "Put", "Delete", "Windows", "FireDue"}
+	}
+	members := map[string][]string{t.Name + "Key": GeneratedKeyMethods, t.Name + "Store": storeMembers}
+	for _, f := range b.pkg.Syntax {
+		if _, gen := b.generated[b.absPath(f.Package)]; gen {
+			continue
+		}
+		for _, d := range f.Decls {
+			fd, ok := d.(*ast.FuncDecl)
+			if !ok || fd.Recv == nil || len(fd.Recv.List) != 1 {
+				continue
+			}
+			recv := fd.Recv.List[0].Type
+			if star, ok := recv.(*ast.StarExpr); ok {
+				recv = star.X
+			}
+			if id, ok := recv.(*ast.Ident); ok && slices.Contains(members[id.Name], fd.Name.Name) {
+				b.problem(b.pos(fd.Name.Pos()), "stategen declares %s.%s, which this method would duplicate; rename it", id.Name, fd.Name.Name)
+			}
+		}
+	}
+	for _, k := range t.Keys {
+		if slices.Contains(GeneratedKeyMethods, k.Name) {
+			b.problem(k.Pos, "%s.%s: a key field becomes a field of %sKey, which has a method %s; rename the field "+
+				"(a cbor:%q tag keeps its stored name)", t.Name, k.Name, t.Name, k.Name, k.Name)
 		}
 	}
 }

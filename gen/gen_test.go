@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"go/types"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,23 +40,30 @@ func cases(t *testing.T) []string {
 	return dirs
 }
 
-// options reads a case's flags file: -tests and -output=name.
-func options(t *testing.T, dir string) templates.Options {
+// flags reads a case's flags file: -tests, -output=name and -type=T,U.
+func flags(t *testing.T, dir string) []string {
 	t.Helper()
-	var opts templates.Options
 	b, err := os.ReadFile(filepath.Join(dir, "flags"))
 	if errors.Is(err, os.ErrNotExist) {
-		return opts
+		return nil
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range strings.Fields(string(b)) {
+	return strings.Fields(string(b))
+}
+
+// options returns the render options of a case's flags.
+func options(t *testing.T, dir string) templates.Options {
+	t.Helper()
+	var opts templates.Options
+	for _, f := range flags(t, dir) {
 		switch {
 		case f == "-tests":
 			opts.Tests = true
 		case strings.HasPrefix(f, "-output="):
 			opts.Output = strings.TrimPrefix(f, "-output=")
+		case strings.HasPrefix(f, "-type="):
 		default:
 			t.Fatalf("%s/flags: unknown flag %q", dir, f)
 		}
@@ -60,12 +71,24 @@ func options(t *testing.T, dir string) templates.Options {
 	return opts
 }
 
+// typesFlag returns the types of a case's -type flag.
+func typesFlag(t *testing.T, dir string) []string {
+	t.Helper()
+	for _, f := range flags(t, dir) {
+		if list, ok := strings.CutPrefix(f, "-type="); ok {
+			return strings.Split(list, ",")
+		}
+	}
+	return nil
+}
+
 func TestGolden(t *testing.T) {
 	for _, name := range cases(t) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			dir := filepath.Join("testdata", name)
-			model, err := gen.Load(context.Background(), gen.Config{Dir: dir})
+			opts := options(t, dir)
+			model, err := gen.Load(context.Background(), gen.Config{Dir: dir, Tests: opts.Tests, Types: typesFlag(t, dir)})
 			if strings.HasPrefix(name, "err_") {
 				if err == nil {
 					t.Fatalf("stategen accepted a refused case: %d types", len(model.Types))
@@ -80,7 +103,6 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Load: %v", err)
 			}
-			opts := options(t, dir)
 			files, err := templates.Render(model, opts)
 			if err != nil {
 				t.Fatalf("Render: %v", err)
@@ -89,6 +111,13 @@ func TestGolden(t *testing.T) {
 			for _, f := range files {
 				want[f.Name+".golden"] = true
 				golden.Check(t, filepath.Join(dir, f.Name+".golden"), f.Content)
+			}
+			// The generated files the case carries that stategen removes, one a
+			// line, in removed.golden (no file: none).
+			removed := templates.Stale(model, files)
+			if _, err := os.Stat(filepath.Join(dir, "removed.golden")); len(removed) > 0 || err == nil {
+				want["removed.golden"] = true
+				golden.Check(t, filepath.Join(dir, "removed.golden"), []byte(strings.Join(removed, "\n")+"\n"))
 			}
 			// No stale golden files, and the output is the same every time.
 			entries, _ := os.ReadDir(dir)
@@ -135,6 +164,12 @@ func TestGoldenCompiles(t *testing.T) {
 			t.Fatal(err)
 		}
 		entries, _ := os.ReadDir(src)
+		removed := map[string]bool{}
+		if list, err := os.ReadFile(filepath.Join(src, "removed.golden")); err == nil {
+			for _, n := range strings.Fields(string(list)) {
+				removed[n] = true
+			}
+		}
 		for _, e := range entries {
 			n := e.Name()
 			if !strings.HasSuffix(n, ".go") && !strings.HasSuffix(n, ".go.golden") {
@@ -144,8 +179,8 @@ func TestGoldenCompiles(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if strings.HasSuffix(n, ".go") && bytes.HasPrefix(b, []byte(gen.GeneratedHeader)) {
-				continue // stale output a case carries: the golden file replaces it
+			if _, err := os.Stat(filepath.Join(src, n+".golden")); err == nil || removed[n] {
+				continue // output a case carries that stategen replaces or removes
 			}
 			if err := os.WriteFile(filepath.Join(dst, strings.TrimSuffix(n, ".golden")), b, 0o644); err != nil {
 				t.Fatal(err)
@@ -158,6 +193,14 @@ func TestGoldenCompiles(t *testing.T) {
 	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go vet on the golden outputs: %v\n%s", err, out)
+	}
+	// Generated files carry their sources' build constraints (file names
+	// and //go:build lines): the package builds on other systems too.
+	cmd = exec.Command("go", "vet", "./build_constraints/")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off", "GOOS=windows", "GOARCH=amd64")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("GOOS=windows go vet on the golden outputs: %v\n%s", err, out)
 	}
 }
 
@@ -176,4 +219,177 @@ func writeModule(t *testing.T, root, path, repo string) {
 	if err := os.WriteFile(filepath.Join(root, "go.sum"), sum, 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestReservedNamesMatchOutput ties stategen's lists of names to what it
+// writes, on every accepted case: the package-level names of the output are
+// GeneratedNames and GeneratedTestNames of its types, and every one of
+// GeneratedNames is written; every parameter and local variable is a reserved
+// local, so that no type of the package can be hidden by one unchecked; every
+// predeclared name used is one stategen refuses to see redeclared.
+func TestReservedNamesMatchOutput(t *testing.T) {
+	for _, name := range cases(t) {
+		if strings.HasPrefix(name, "err_") {
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			dir := filepath.Join("testdata", name)
+			opts := options(t, dir)
+			model, err := gen.Load(context.Background(), gen.Config{Dir: dir, Tests: opts.Tests, Types: typesFlag(t, dir)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			files, err := templates.Render(model, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			declared, allowed := map[string]bool{}, map[string]bool{}
+			for _, typ := range model.Types {
+				for _, n := range append(gen.GeneratedNames(typ), gen.GeneratedTestNames(typ)...) {
+					allowed[n] = true
+				}
+			}
+			for _, f := range files {
+				file, err := parser.ParseFile(token.NewFileSet(), f.Name, f.Content, parser.SkipObjectResolution)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, n := range topLevel(file) {
+					declared[n] = true
+					if !allowed[n] {
+						t.Errorf("%s declares %s, which gen.GeneratedNames and GeneratedTestNames lack", f.Name, n)
+					}
+				}
+				for _, n := range locals(file) {
+					if !gen.IsReservedLocal(n) {
+						t.Errorf("%s has a local %s, which gen.IsReservedLocal lacks", f.Name, n)
+					}
+				}
+				for _, n := range predeclared(file) {
+					if !gen.IsUsedPredeclared(n) {
+						t.Errorf("%s uses the predeclared %s, which gen.IsUsedPredeclared lacks", f.Name, n)
+					}
+				}
+			}
+			for _, typ := range model.Types {
+				for _, n := range gen.GeneratedNames(typ) {
+					if !declared[n] {
+						t.Errorf("gen.GeneratedNames(%s) has %s, which stategen never writes", typ.Name, n)
+					}
+				}
+			}
+		})
+	}
+}
+
+// topLevel returns a file's package-level names, but for methods.
+func topLevel(f *ast.File) []string {
+	var names []string
+	for _, d := range f.Decls {
+		switch d := d.(type) {
+		case *ast.FuncDecl:
+			if d.Recv == nil {
+				names = append(names, d.Name.Name)
+			}
+		case *ast.GenDecl:
+			for _, s := range d.Specs {
+				switch s := s.(type) {
+				case *ast.TypeSpec:
+					names = append(names, s.Name.Name)
+				case *ast.ValueSpec:
+					for _, n := range s.Names {
+						if n.Name != "_" {
+							names = append(names, n.Name)
+						}
+					}
+				}
+			}
+		}
+	}
+	return names
+}
+
+// locals returns the names of a file's receivers, parameters, results and
+// local variables.
+func locals(f *ast.File) []string {
+	var names []string
+	add := func(ids ...*ast.Ident) {
+		for _, id := range ids {
+			if id != nil && id.Name != "_" {
+				names = append(names, id.Name)
+			}
+		}
+	}
+	fields := func(fl *ast.FieldList) {
+		if fl != nil {
+			for _, f := range fl.List {
+				add(f.Names...)
+			}
+		}
+	}
+	for _, d := range f.Decls {
+		fd, ok := d.(*ast.FuncDecl)
+		if !ok {
+			continue
+		}
+		fields(fd.Recv)
+		ast.Inspect(fd, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.FuncType:
+				fields(n.Params)
+				fields(n.Results)
+			case *ast.AssignStmt:
+				if n.Tok == token.DEFINE {
+					for _, e := range n.Lhs {
+						if id, ok := e.(*ast.Ident); ok {
+							add(id)
+						}
+					}
+				}
+			case *ast.RangeStmt:
+				if n.Tok == token.DEFINE {
+					for _, e := range []ast.Expr{n.Key, n.Value} {
+						if id, ok := e.(*ast.Ident); ok {
+							add(id)
+						}
+					}
+				}
+			case *ast.DeclStmt:
+				for _, s := range n.Decl.(*ast.GenDecl).Specs {
+					if vs, ok := s.(*ast.ValueSpec); ok {
+						add(vs.Names...)
+					}
+				}
+			}
+			return true
+		})
+	}
+	return names
+}
+
+// predeclared returns the predeclared names a file refers to.
+func predeclared(f *ast.File) []string {
+	skip := map[*ast.Ident]bool{}
+	var names []string
+	ast.Inspect(f, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.SelectorExpr:
+			skip[n.Sel] = true
+		case *ast.KeyValueExpr:
+			if id, ok := n.Key.(*ast.Ident); ok {
+				skip[id] = true
+			}
+		case *ast.Field:
+			for _, id := range n.Names {
+				skip[id] = true
+			}
+		case *ast.Ident:
+			if !skip[n] && types.Universe.Lookup(n.Name) != nil {
+				names = append(names, n.Name)
+			}
+		}
+		return true
+	})
+	return names
 }

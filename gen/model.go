@@ -16,6 +16,23 @@ type Model struct {
 	PkgName string
 	PkgPath string
 	Types   []*Type // in source order
+
+	// Names holds the package-level names the user's files declare, test
+	// files of the package included: the generated files' imports take other
+	// names, so that they cannot clash.
+	Names map[string]bool
+	// Annotated maps the base name of every file of the package that holds
+	// an annotated type to the names of those types, whether this run
+	// generates them or not (-type).
+	Annotated map[string][]string
+	// Unloaded holds the base names of the package's files that this load
+	// did not read, as their build constraints exclude them: what stategen
+	// wrote for them is not stale, whatever Annotated says.
+	Unloaded map[string]bool
+	// Generated maps the base name of every file stategen wrote before (known
+	// by GeneratedHeader) to the source files it was generated from, or to
+	// nil when that is unknown.
+	Generated map[string][]string
 }
 
 // Kind is the kind of store a directive asks for.
@@ -51,6 +68,12 @@ type Type struct {
 	Kind Kind
 	File string         // base name of the file that declares it
 	Pos  token.Position // of the type name
+	// Test reports whether the type is declared in a _test.go file: its code
+	// goes into a test file too.
+	Test bool
+	// Build is its file's //go:build line, or "": its code is built under
+	// the same constraint.
+	Build string
 
 	Prefix   string        // the name part of its key prefixes (default: Name)
 	TTL      time.Duration // 0: the backend's default
@@ -117,7 +140,11 @@ type Field struct {
 	Named    bool // the type is a named type (needs a conversion to and from its kind)
 	Exported bool
 	IsKey    bool
-	Op       Op
+	// NotStored reports a field that is not stored, on purpose: unexported
+	// and tagged `statekit:"-"`, or tagged `cbor:"-"`. The codec skips it, so
+	// values read from a store have it zero.
+	NotStored bool
+	Op        Op
 	// CBOR is the field's key in the encoding, or nil when CBOR skips the
 	// field (unexported, or tagged "-").
 	CBOR      *CBORKey

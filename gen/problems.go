@@ -15,8 +15,13 @@ type Problem struct {
 }
 
 // String formats the problem as file.go:LINE:COL: message, with the file's
-// base name, as go generate runs in the package's directory.
+// base name, as go generate runs in the package's directory. A problem with no
+// place in the source (a flag naming a type that does not exist, say) is
+// "stategen: message".
 func (p Problem) String() string {
+	if p.Pos.Filename == "" {
+		return "stategen: " + p.Msg
+	}
 	return fmt.Sprintf("%s:%d:%d: %s", filepath.Base(p.Pos.Filename), p.Pos.Line, p.Pos.Column, p.Msg)
 }
 
@@ -81,4 +86,23 @@ func distance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// suggestExact is suggest for case-sensitive names such as Go identifiers:
+// ` (did you mean "x"?)` for a close candidate, or the list of candidates
+// when there are few and none is close.
+func suggestExact(got string, candidates []string) string {
+	best, bestDist := "", 3
+	for _, c := range candidates {
+		if d := distance(got, c); d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	if best != "" && bestDist <= max(1, len(got)/3) {
+		return fmt.Sprintf(" (did you mean %s?)", best)
+	}
+	if len(candidates) > 0 && len(candidates) <= 5 {
+		return "; it has " + strings.Join(candidates, ", ")
+	}
+	return ""
 }

@@ -200,3 +200,154 @@ func TestStategenRefusesBadInput(t *testing.T) {
 		}
 	}
 }
+
+// hostileTypes takes every name the generated files import, keeps a field out
+// of the store with statekit:"-", and has a type only its tests use.
+var hostileTypes = `package app
+
+` + generateLine + `
+
+import (
+	"net/netip"
+	tm "time"
+)
+
+var (
+	runtime = 1
+	iter    = "iter"
+	fmt     = 2
+	strconv = 3
+	time    = tm.Second
+)
+
+type context struct{}
+
+// Visits counts visits per page.
+//
+//statekit:aggregate
+type Visits struct {
+	Page  string  ` + "`statekit:\"key\"`" + `
+	Count int     ` + "`statekit:\"count\"`" + `
+	Last  tm.Time ` + "`statekit:\"max\"`" + `
+	cache string  ` + "`statekit:\"-\"`" + `
+	// Types with unexported fields, which testing/quick cannot fill.
+	From netip.Addr
+	Span struct{ Start, End tm.Time }
+}
+
+// Hits sums hits per page per minute.
+//
+//statekit:window size=1m
+type Hits struct {
+	Page string ` + "`statekit:\"key\"`" + `
+	N    int64  ` + "`statekit:\"sum\"`" + `
+}
+`
+
+const hostileTest = `package app
+
+import (
+	ctx_ "context"
+	testing_ "testing"
+	tm "time"
+
+	"github.com/statekit/statekit/backends/memory"
+)
+
+var (
+	bytes, math, rand, reflect, quick, testing = 1, 2, 3, 4, 5, 6
+)
+
+// Fixture is declared in a test file: its store is generated into one.
+//
+//statekit:aggregate
+type Fixture struct {
+	Case string ` + "`statekit:\"key\"`" + `
+	Runs int64  ` + "`statekit:\"count\"`" + `
+}
+
+func TestHostileNames(t *testing_.T) {
+	_, _, _, _, _, _ = runtime, iter, fmt, strconv, time, context{}
+	_, _, _, _, _, _ = bytes, math, rand, reflect, quick, testing
+	c := ctx_.Background()
+	b := memory.New(memory.Options{})
+	defer b.Close()
+	visits := NewVisitsStore(b)
+	at := tm.Date(2026, 1, 1, 0, 0, 0, 0, tm.UTC)
+	for range 2 {
+		if err := visits.Merge(c, Visits{Page: "/", Last: at, cache: "kept?"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v, ok, err := visits.Get(c, VisitsKey{Page: "/"})
+	if err != nil || !ok || v.Count != 2 || !v.Last.Equal(at) || v.cache != "" {
+		t.Fatalf("Get = %+v, %v, %v", v, ok, err)
+	}
+	fixtures := NewFixtureStore(b)
+	for range 3 {
+		if err := fixtures.Merge(c, Fixture{Case: "x"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, ok, err := fixtures.Get(c, FixtureKey{Case: "x"})
+	if err != nil || !ok || f.Runs != 3 {
+		t.Fatalf("Get = %+v, %v, %v", f, ok, err)
+	}
+}
+`
+
+// TestStategenHostileNames runs go generate on a package whose names take
+// every import of the generated files, with a field kept out of the store
+// and a type declared in a test file; the result builds, vets and passes its
+// tests. Then an annotation is removed: go generate removes the file it no
+// longer needs, and the package still builds.
+func TestStategenHostileNames(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the go command")
+	}
+	bin := buildStategen(t)
+	dir := module(t, map[string]string{"types.go": hostileTypes, "types_test.go": hostileTest})
+	if out, err := gocmd(t, dir, bin, "generate", "./..."); err != nil {
+		t.Fatalf("go generate: %v\n%s", err, out)
+	}
+	for _, name := range []string{"types_state.go", "types_state_test.go", "types_test_state_test.go"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Fatalf("go generate wrote no %s", name)
+		}
+	}
+	if out, err := gocmd(t, dir, bin, "vet", "./..."); err != nil {
+		t.Fatalf("go vet: %v\n%s", err, out)
+	}
+	if out, err := gocmd(t, dir, bin, "test", "-count=1", "./..."); err != nil {
+		t.Fatalf("go test: %v\n%s", err, out)
+	}
+
+	// The test file's type loses its annotation (and its use): its file goes.
+	plain := strings.Replace(hostileTest, "//statekit:aggregate\n", "", 1)
+	plain = plain[:strings.Index(plain, "\tfixtures := ")] + "}\n"
+	if err := os.WriteFile(filepath.Join(dir, "types_test.go"), []byte(plain), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// go generate listed the file before stategen ran, and fails if it is
+	// gone: stategen empties it, out of every build, and the next go generate
+	// removes it.
+	out, err := gocmd(t, dir, bin, "generate", "./...")
+	if err != nil {
+		t.Fatalf("go generate after removing an annotation: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "emptied types_test_state_test.go") {
+		t.Errorf("go generate did not say it emptied types_test_state_test.go:\n%s", out)
+	}
+	if out, err := gocmd(t, dir, bin, "vet", "./..."); err != nil {
+		t.Fatalf("go vet after removing an annotation: %v\n%s", err, out)
+	}
+	if out, err := gocmd(t, dir, bin, "generate", "./..."); err != nil || !strings.Contains(out, "removed types_test_state_test.go") {
+		t.Fatalf("second go generate: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "types_test_state_test.go")); err == nil {
+		t.Fatal("types_test_state_test.go is still there")
+	}
+	if out, err := gocmd(t, dir, bin, "test", "-count=1", "./..."); err != nil {
+		t.Fatalf("go test after removing an annotation: %v\n%s", err, out)
+	}
+}

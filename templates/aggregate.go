@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"strings"
 	"time"
 
 	"github.com/dave/jennifer/jen"
@@ -36,6 +37,7 @@ func renderAggregateStore(f *jen.File, t *gen.Type) {
 	if t.TTL > 0 {
 		f.Commentf("Every write has a TTL of %v, through the backend's runtime.TTLWriter.", t.TTL)
 	}
+	notStoredDoc(f, t)
 	f.Type().Id(store).Struct(
 		jen.Id("b").Qual(RuntimePath, "Backend"),
 		jen.Id("bufs").Qual(RuntimePath, "BufPool"),
@@ -113,6 +115,25 @@ func renderAggregateStore(f *jen.File, t *gen.Type) {
 			jen.If(jen.Id("err").Op("!=").Nil()).Block(jen.Id("yield").Call(jen.Id(t.Name).Values(), jen.Id("err"))),
 		)),
 	)
+}
+
+// notStoredDoc says which fields of t the store does not keep.
+func notStoredDoc(f *jen.File, t *gen.Type) {
+	var names []string
+	for _, fl := range t.Fields {
+		if fl.NotStored {
+			names = append(names, fl.Name)
+		}
+	}
+	switch len(names) {
+	case 0:
+		return
+	case 1:
+		f.Commentf("The field %s is not stored (it is tagged \"-\"): values read back have it zero.", names[0])
+	default:
+		f.Commentf("The fields %s are not stored (they are tagged \"-\"): values read back have them", strings.Join(names, ", "))
+		f.Comment("zero.")
+	}
 }
 
 // ttlCode is t's TTL as a time.Duration expression.

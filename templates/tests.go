@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"go/types"
 	"math"
 
 	"github.com/dave/jennifer/jen"
@@ -58,6 +59,10 @@ func renderRandom(f *jen.File, t *gen.Type, h helpers) {
 				continue
 			}
 			dst := jen.Id("v").Dot(fl.Name)
+			if fl.CodecOther() && !quickable(fl.Type, map[types.Type]bool{}) {
+				g.Commentf("%s stays zero: testing/quick cannot fill a type with unexported fields.", fl.Name)
+				continue
+			}
 			if fl.CodecOther() {
 				g.If(jen.List(jen.Id("x"), jen.Id("ok")).Op(":=").Qual("testing/quick", "Value").Call(jen.Qual("reflect", "TypeOf").Call(dst.Clone()), r.Clone()), jen.Id("ok")).Block(
 					jen.Qual("reflect", "ValueOf").Call(jen.Op("&").Add(dst.Clone())).Dot("Elem").Call().Dot("Set").Call(jen.Id("x")),
@@ -68,6 +73,33 @@ func renderRandom(f *jen.File, t *gen.Type, h helpers) {
 		}
 		g.Return(jen.Id("v"))
 	})
+}
+
+// quickable reports whether testing/quick.Value can fill a value of t without
+// panicking: it panics on a struct with unexported fields (time.Time,
+// netip.Addr), anywhere inside.
+func quickable(t types.Type, seen map[types.Type]bool) bool {
+	if seen[t] {
+		return true
+	}
+	seen[t] = true
+	switch u := t.Underlying().(type) {
+	case *types.Struct:
+		for f := range u.Fields() {
+			if !f.Exported() || !quickable(f.Type(), seen) {
+				return false
+			}
+		}
+	case *types.Pointer:
+		return quickable(u.Elem(), seen)
+	case *types.Slice:
+		return quickable(u.Elem(), seen)
+	case *types.Array:
+		return quickable(u.Elem(), seen)
+	case *types.Map:
+		return quickable(u.Key(), seen) && quickable(u.Elem(), seen)
+	}
+	return true
 }
 
 func pick(vals ...jen.Code) jen.Code {
@@ -110,10 +142,10 @@ func randomValue(fl *gen.Field, h helpers) jen.Code {
 
 func renderInteropTest(f *jen.File, t *gen.Type, h helpers) {
 	plain := lower(t) + "CBOR"
-	f.Commentf("Test%sCBORMatchesReflection checks the generated codec against", t.Name)
+	f.Commentf("Test%sCBORMatchesReflection checks the generated codec against", gen.Exported(t.Name))
 	f.Comment("runtime.CBOREncMode and CBORDecMode on thousands of random values: the same")
 	f.Comment("bytes, and the same values back.")
-	f.Func().Id("Test"+t.Name+"CBORMatchesReflection").Params(jen.Id("t").Op("*").Qual("testing", "T")).Block(
+	f.Func().Id("Test"+gen.Exported(t.Name)+"CBORMatchesReflection").Params(jen.Id("t").Op("*").Qual("testing", "T")).Block(
 		jen.Id("rng").Op(":=").Qual("math/rand", "New").Call(jen.Qual("math/rand", "NewSource").Call(jen.Lit(1))),
 		jen.For(jen.Id("i").Op(":=").Range().Lit(2000)).Block(
 			jen.Id("v").Op(":=").Id(lower(t)+"Random").Call(jen.Id("rng")),
@@ -143,9 +175,9 @@ func renderInteropTest(f *jen.File, t *gen.Type, h helpers) {
 
 func renderFuzz(f *jen.File, t *gen.Type, h helpers) {
 	plain := lower(t) + "CBOR"
-	f.Commentf("Fuzz%sUnmarshalCBOR holds the generated decoder to runtime.CBORDecMode's", t.Name)
+	f.Commentf("Fuzz%sUnmarshalCBOR holds the generated decoder to runtime.CBORDecMode's", gen.Exported(t.Name))
 	f.Comment("results on any input: the same success or failure, the same value, no panic.")
-	f.Func().Id("Fuzz"+t.Name+"UnmarshalCBOR").Params(jen.Id("f").Op("*").Qual("testing", "F")).Block(
+	f.Func().Id("Fuzz"+gen.Exported(t.Name)+"UnmarshalCBOR").Params(jen.Id("f").Op("*").Qual("testing", "F")).Block(
 		jen.Id("rng").Op(":=").Qual("math/rand", "New").Call(jen.Qual("math/rand", "NewSource").Call(jen.Lit(2))),
 		jen.For(jen.Range().Lit(8)).Block(
 			jen.Id("v").Op(":=").Id(lower(t)+"Random").Call(jen.Id("rng")),
@@ -173,9 +205,9 @@ func renderBench(f *jen.File, t *gen.Type) {
 	setup := []jen.Code{
 		jen.Id("v").Op(":=").Id(lower(t) + "Random").Call(jen.Qual("math/rand", "New").Call(jen.Qual("math/rand", "NewSource").Call(jen.Lit(3)))),
 	}
-	f.Commentf("Benchmark%sEncode compares AppendCBOR, into a reused buffer, with", t.Name)
+	f.Commentf("Benchmark%sEncode compares AppendCBOR, into a reused buffer, with", gen.Exported(t.Name))
 	f.Comment("runtime.CBOREncMode encoding the same value by reflection.")
-	f.Func().Id("Benchmark" + t.Name + "Encode").Params(jen.Id("b").Op("*").Qual("testing", "B")).Block(append(setup,
+	f.Func().Id("Benchmark" + gen.Exported(t.Name) + "Encode").Params(jen.Id("b").Op("*").Qual("testing", "B")).Block(append(setup,
 		jen.Id("b").Dot("Run").Call(jen.Lit("statekit"), jen.Func().Params(jen.Id("b").Op("*").Qual("testing", "B")).Block(
 			jen.Id("buf").Op(":=").Make(jen.Index().Byte(), jen.Lit(0), jen.Lit(1024)),
 			jen.Id("b").Dot("ReportAllocs").Call(),
@@ -186,9 +218,9 @@ func renderBench(f *jen.File, t *gen.Type) {
 			jen.For(jen.Id("b").Dot("Loop").Call()).Block(jen.List(jen.Id("_"), jen.Id("_")).Op("=").Add(rt("CBOREncMode")).Dot("Marshal").Call(jen.Parens(jen.Op("*").Id(plain)).Parens(jen.Op("&").Id("v")))),
 		)),
 	)...)
-	f.Commentf("Benchmark%sDecode compares UnmarshalCBOR with runtime.CBORDecMode", t.Name)
+	f.Commentf("Benchmark%sDecode compares UnmarshalCBOR with runtime.CBORDecMode", gen.Exported(t.Name))
 	f.Comment("decoding the same bytes by reflection.")
-	f.Func().Id("Benchmark" + t.Name + "Decode").Params(jen.Id("b").Op("*").Qual("testing", "B")).Block(append(setup,
+	f.Func().Id("Benchmark" + gen.Exported(t.Name) + "Decode").Params(jen.Id("b").Op("*").Qual("testing", "B")).Block(append(setup,
 		jen.List(jen.Id("data"), jen.Id("err")).Op(":=").Id("v").Dot("AppendCBOR").Call(jen.Nil()),
 		jen.If(jen.Id("err").Op("!=").Nil()).Block(jen.Id("b").Dot("Fatal").Call(jen.Id("err"))),
 		jen.Id("b").Dot("Run").Call(jen.Lit("statekit"), jen.Func().Params(jen.Id("b").Op("*").Qual("testing", "B")).Block(

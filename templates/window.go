@@ -19,6 +19,7 @@ func renderWindowStore(f *jen.File, t *gen.Type) {
 	f.Commentf("%s keeps %s values per key and per window: %s windows of %v,", store, t.Name, kind, t.Size)
 	f.Commentf("aligned to the Unix epoch, firing %v after they end. State keys start", t.Lateness)
 	f.Commentf("with %q, timer keys with %q.", statePrefix(t), timerPrefix(t))
+	notStoredDoc(f, t)
 	f.Type().Id(store).Struct(
 		jen.Id("w").Op("*").Qual(RuntimePath, "Windows"),
 		jen.Id("bufs").Qual(RuntimePath, "BufPool"),

@@ -12,8 +12,14 @@
 //	-tests      also write <file>_state_test.go: codec tests, fuzz targets, benchmarks
 //	-dir d      the package's directory (default: the current one)
 //
+// A type declared in a _test.go file goes into <file>_test_state_test.go
+// beside it (with its codec tests, under -tests), whatever -output says.
+//
 // Bad input prints file.go:LINE:COL: message for every problem, exits 1 and
-// writes no file. Output is gofmt'd and deterministic.
+// writes no file. Output is gofmt'd and deterministic. stategen replaces only
+// files it wrote (known by their header), and removes those it wrote before
+// that are stale: their types are no longer annotated, or this run writes
+// them elsewhere (see templates.Stale).
 package main
 
 import (
@@ -54,13 +60,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	if *output != "" && (filepath.Base(*output) != *output || !strings.HasSuffix(*output, ".go")) {
-		fmt.Fprintf(stderr, "stategen: -output %q: want a .go file name in the package's directory\n", *output)
-		return 2
+	if *output != "" {
+		if err := templates.CheckOutput(*output); err != nil {
+			fmt.Fprintln(stderr, "stategen:", err)
+			return 2
+		}
 	}
-	cfg := gen.Config{Dir: *dir}
-	if *typeList != "" {
-		cfg.Types = strings.Split(*typeList, ",")
+	cfg := gen.Config{Dir: *dir, Tests: *tests}
+	for name := range strings.SplitSeq(*typeList, ",") {
+		if name = strings.TrimSpace(name); name != "" {
+			cfg.Types = append(cfg.Types, name)
+		}
+	}
+	if *typeList != "" && len(cfg.Types) == 0 {
+		fmt.Fprintf(stderr, "stategen: -type %q names no type\n", *typeList)
+		return 2
 	}
 	model, err := gen.Load(ctx, cfg)
 	if err != nil {
@@ -74,11 +88,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 1
 	}
-	if pkg := os.Getenv("GOPACKAGE"); pkg != "" && pkg != model.PkgName && pkg+"_test" != model.PkgName {
+	if pkg := os.Getenv("GOPACKAGE"); pkg != "" && pkg != model.PkgName && pkg != model.PkgName+"_test" {
 		fmt.Fprintf(stderr, "stategen: go generate says package %s, the directory holds package %s\n", pkg, model.PkgName)
 		return 1
 	}
 	if len(model.Types) == 0 {
+		// The last annotation is gone: what stategen wrote for it goes too,
+		// and go generate still fails, as the line that runs stategen has
+		// nothing left to do.
+		removeStale(*dir, model.PkgName, templates.Stale(model, nil), stdout, stderr)
 		fmt.Fprintf(stderr, "stategen: package %s has no type marked //statekit:window or //statekit:aggregate\n", model.PkgName)
 		return 1
 	}
@@ -95,13 +113,95 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
+	// Only files stategen wrote are replaced: never a file of the user's
+	// that happens to have the name (-output types.go, a hand-written
+	// x_state.go).
+	refused := false
+	for _, f := range files {
+		if _, err := os.Lstat(filepath.Join(*dir, f.Name)); err == nil && !generatedBefore(model, f.Name) {
+			fmt.Fprintf(stderr, "stategen: %s exists and stategen did not write it (it lacks the header %q): rename it, or choose another file with -output\n", f.Name, gen.GeneratedHeader)
+			refused = true
+		}
+	}
+	if refused {
+		return 1
+	}
 	for _, f := range files {
 		if err := writeFile(filepath.Join(*dir, f.Name), f.Content); err != nil {
 			fmt.Fprintln(stderr, "stategen:", err)
 			return 1
 		}
 	}
+	if !removeStale(*dir, model.PkgName, templates.Stale(model, files), stdout, stderr) {
+		return 1
+	}
 	return 0
+}
+
+// generatedBefore reports whether the file name in the package's directory is
+// one stategen wrote.
+func generatedBefore(m *gen.Model, name string) bool {
+	_, ok := m.Generated[name]
+	return ok
+}
+
+// staleConstraint keeps a stale file out of every build (see removeStale).
+const staleConstraint = "//go:build ignore"
+
+// removeStale removes the stale generated files names from dir, saying so on
+// stdout, and reports whether it dealt with them all.
+//
+// Under go generate ($GOFILE set), a file may not vanish: go generate listed
+// the package's files before it started, and fails on one it cannot read. So
+// there a stale file is emptied instead, down to its header and a
+// "//go:build ignore" that keeps it out of every build, go generate's list
+// included; the next run removes it.
+func removeStale(dir, pkg string, names []string, stdout, stderr io.Writer) bool {
+	ok := true
+	underGenerate := os.Getenv("GOFILE") != ""
+	for _, name := range names {
+		path := filepath.Join(dir, name)
+		if underGenerate && !isStub(path) {
+			stub := fmt.Sprintf("%s\n%s\n\n%s\n\n// This file is stale: stategen no longer generates it. It stays, empty and out of\n"+
+				"// every build, until stategen runs again, because go generate was still to read it.\n\npackage %s\n",
+				gen.GeneratedHeader, staleSources(dir, name), staleConstraint, pkg)
+			if err := writeFile(path, []byte(stub)); err != nil {
+				fmt.Fprintln(stderr, "stategen: emptying stale output:", err)
+				ok = false
+				continue
+			}
+			fmt.Fprintf(stdout, "stategen: emptied %s, stale output (types no longer annotated, or now written elsewhere); the next run removes it\n", name)
+			continue
+		}
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			fmt.Fprintln(stderr, "stategen: removing stale output:", err)
+			ok = false
+			continue
+		}
+		fmt.Fprintf(stdout, "stategen: removed %s, stale output (types no longer annotated, or now written elsewhere)\n", name)
+	}
+	return ok
+}
+
+// isStub reports whether the file at path is a stale file removeStale emptied.
+func isStub(path string) bool {
+	b, err := os.ReadFile(path)
+	return err == nil && strings.Contains(string(b), "\n"+staleConstraint+"\n")
+}
+
+// staleSources returns the source line of the generated file at dir/name, so
+// that its stub stays stale for the same reasons, or "" if it has none.
+func staleSources(dir, name string) string {
+	b, _ := os.ReadFile(filepath.Join(dir, name))
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if strings.HasPrefix(line, gen.SourcePrefix) {
+			return line
+		}
+		if strings.HasPrefix(line, "package ") {
+			break
+		}
+	}
+	return "" // an older file, whose name says where it comes from
 }
 
 // writeFile replaces path with content through a temporary file, so that a

@@ -1,0 +1,8 @@
+package constrained
+
+// Everywhere is built everywhere.
+//
+//statekit:aggregate
+type Everywhere struct {
+	K string `statekit:"key"`
+}

@@ -1,0 +1,6 @@
+package bad
+
+//statekit:aggregate
+type Totals struct {
+	ID string `statekit:"key"`
+}

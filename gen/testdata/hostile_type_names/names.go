@@ -1,0 +1,17 @@
+package hostile
+
+//statekit:aggregate
+type clicks struct {
+	K string `statekit:"key"`
+	N int64  `statekit:"sum"`
+}
+
+//statekit:aggregate
+type _under struct {
+	K string `statekit:"key"`
+}
+
+//statekit:aggregate
+type Ωmega struct {
+	K string `statekit:"key"`
+}

@@ -1,0 +1,6 @@
+package kept
+
+//statekit:aggregate
+type A struct {
+	ID string `statekit:"key"`
+}

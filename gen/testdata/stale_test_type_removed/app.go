@@ -1,0 +1,6 @@
+package app
+
+//statekit:aggregate
+type Orders struct {
+	ID string `statekit:"key"`
+}
