@@ -1,6 +1,8 @@
 package templates
 
 import (
+	"strings"
+
 	"github.com/dave/jennifer/jen"
 
 	"github.com/statekit/statekit/gen"
@@ -18,7 +20,9 @@ func renderWindowStore(f *jen.File, t *gen.Type) {
 
 	f.Commentf("%s keeps %s values per key and per window: %s windows of %v,", store, t.Name, kind, t.Size)
 	f.Commentf("aligned to the Unix epoch, firing %v after they end. State keys start", t.Lateness)
-	f.Commentf("with %q, timer keys with %q.", statePrefix(t), timerPrefix(t))
+	f.Commentf("with %q, timer keys with %q; the fired watermark is kept under", statePrefix(t), timerPrefix(t))
+	f.Commentf("%q. Create one store per backend and fire it from one place:", strings.TrimSuffix(timerPrefix(t), "/")+":watermark")
+	f.Comment("the store keeps that watermark (see runtime.Windows).")
 	notStoredDoc(f, t)
 	f.Type().Id(store).Struct(
 		jen.Id("w").Op("*").Qual(RuntimePath, "Windows"),
@@ -41,8 +45,9 @@ func renderWindowStore(f *jen.File, t *gen.Type) {
 		g.If(jen.Id("err").Op("!=").Nil()).Block(jen.Return(append(fail, jen.Id("err"))...))
 	}
 
-	f.Comment("Add merges v into every window that contains at, and returns an error")
-	f.Comment("wrapping runtime.ErrLate, dropping v, if all of them have already fired.")
+	f.Comment("Add merges v into every window that contains at and has not fired, and")
+	f.Comment("returns an error wrapping runtime.ErrLate, dropping v, if all of them have:")
+	f.Comment("a window has fired once End+lateness <= the highest watermark FireDue had.")
 	f.Func().Params(recv.Clone()).Id("Add").Params(ctxParam.Clone(), jen.Id("at").Qual("time", "Time"), jen.Id("v").Id(t.Name)).Error().BlockFunc(func(g *jen.Group) {
 		fields(g, jen.Id("v").Dot("StateKey").Call())
 		g.Id("buf").Op(":=").Id("s").Dot("bufs").Dot("Get").Call()
@@ -63,7 +68,8 @@ func renderWindowStore(f *jen.File, t *gen.Type) {
 	})
 
 	f.Comment("Put replaces the value of k in window w, which must be one of the store's")
-	f.Comment("windows. v's key fields are set from k.")
+	f.Comment("windows and not have fired (else an error wrapping runtime.ErrLate). v's")
+	f.Comment("key fields are set from k.")
 	f.Func().Params(recv.Clone()).Id("Put").Params(ctxParam.Clone(), jen.Id("k").Id(key), jen.Id("w").Add(win.Clone()), jen.Id("v").Id(t.Name)).Error().BlockFunc(func(g *jen.Group) {
 		fields(g, jen.Id("k"))
 		setKeys(g, t)
@@ -72,7 +78,8 @@ func renderWindowStore(f *jen.File, t *gen.Type) {
 		g.Return(jen.Id("s").Dot("w").Dot("Put").Call(jen.Id("ctx"), jen.Id("fields"), jen.Id("w"), jen.Id("raw")))
 	})
 
-	f.Comment("Delete deletes the value of k in window w, and its timer.")
+	f.Comment("Delete deletes the value of k in window w. Its timer stays until the")
+	f.Comment("window is due, when FireDue drops it without calling fn.")
 	f.Func().Params(recv.Clone()).Id("Delete").Params(ctxParam.Clone(), jen.Id("k").Id(key), jen.Id("w").Add(win.Clone())).Error().BlockFunc(func(g *jen.Group) {
 		fields(g, jen.Id("k"))
 		g.Return(jen.Id("s").Dot("w").Dot("Delete").Call(jen.Id("ctx"), jen.Id("fields"), jen.Id("w")))
@@ -92,6 +99,7 @@ func renderWindowStore(f *jen.File, t *gen.Type) {
 	f.Comment("end first, then deletes its value and timer, and returns how many fired. If")
 	f.Comment("fn fails, FireDue stops and returns its error; that window fires again")
 	f.Comment("next time. A crash between fn and the delete fires it again too: at least once.")
+	f.Comment("From then on Add refuses events for the windows due at watermark.")
 	f.Func().Params(recv.Clone()).Id("FireDue").Params(ctxParam.Clone(), jen.Id("watermark").Qual("time", "Time"), jen.Id("fn").Func().Params(jen.Id(key), win.Clone(), jen.Id(t.Name)).Error()).Params(jen.Int(), jen.Error()).Block(
 		jen.Return(jen.Id("s").Dot("w").Dot("FireDue").Call(jen.Id("ctx"), jen.Id("watermark"), jen.Func().Params(jen.Id("fields").Index().Byte(), jen.Id("w").Add(win.Clone()), jen.Id("raw").Index().Byte()).Error().BlockFunc(func(g *jen.Group) {
 			g.Var().Id("k").Id(key)

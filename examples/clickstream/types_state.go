@@ -210,7 +210,9 @@ func userClicksMergeFunc(in UserClicks, buf *[]byte) runtime.UpdateFunc {
 
 // UserClicksStore keeps UserClicks values per key and per window: sliding (every 20s) windows of 1m0s,
 // aligned to the Unix epoch, firing 5s after they end. State keys start
-// with "w/UserClicks/", timer keys with "t/UserClicks/".
+// with "w/UserClicks/", timer keys with "t/UserClicks/"; the fired watermark is kept under
+// "t/UserClicks:watermark". Create one store per backend and fire it from one place:
+// the store keeps that watermark (see runtime.Windows).
 type UserClicksStore struct {
 	w    *runtime.Windows
 	bufs runtime.BufPool
@@ -228,8 +230,9 @@ func NewUserClicksStore(b runtime.Backend) *UserClicksStore {
 	})}
 }
 
-// Add merges v into every window that contains at, and returns an error
-// wrapping runtime.ErrLate, dropping v, if all of them have already fired.
+// Add merges v into every window that contains at and has not fired, and
+// returns an error wrapping runtime.ErrLate, dropping v, if all of them have:
+// a window has fired once End+lateness <= the highest watermark FireDue had.
 func (s *UserClicksStore) Add(ctx context.Context, at time.Time, v UserClicks) error {
 	fields, err := v.StateKey().AppendKey(make([]byte, 0, 64))
 	if err != nil {
@@ -260,7 +263,8 @@ func (s *UserClicksStore) Get(ctx context.Context, k UserClicksKey, w runtime.Wi
 }
 
 // Put replaces the value of k in window w, which must be one of the store's
-// windows. v's key fields are set from k.
+// windows and not have fired (else an error wrapping runtime.ErrLate). v's
+// key fields are set from k.
 func (s *UserClicksStore) Put(ctx context.Context, k UserClicksKey, w runtime.Window, v UserClicks) error {
 	fields, err := k.AppendKey(make([]byte, 0, 64))
 	if err != nil {
@@ -274,7 +278,8 @@ func (s *UserClicksStore) Put(ctx context.Context, k UserClicksKey, w runtime.Wi
 	return s.w.Put(ctx, fields, w, raw)
 }
 
-// Delete deletes the value of k in window w, and its timer.
+// Delete deletes the value of k in window w. Its timer stays until the
+// window is due, when FireDue drops it without calling fn.
 func (s *UserClicksStore) Delete(ctx context.Context, k UserClicksKey, w runtime.Window) error {
 	fields, err := k.AppendKey(make([]byte, 0, 64))
 	if err != nil {
@@ -303,6 +308,7 @@ func (s *UserClicksStore) Windows(ctx context.Context, k UserClicksKey, fn func(
 // end first, then deletes its value and timer, and returns how many fired. If
 // fn fails, FireDue stops and returns its error; that window fires again
 // next time. A crash between fn and the delete fires it again too: at least once.
+// From then on Add refuses events for the windows due at watermark.
 func (s *UserClicksStore) FireDue(ctx context.Context, watermark time.Time, fn func(UserClicksKey, runtime.Window, UserClicks) error) (int, error) {
 	return s.w.FireDue(ctx, watermark, func(fields []byte, w runtime.Window, raw []byte) error {
 		var k UserClicksKey

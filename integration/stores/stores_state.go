@@ -583,7 +583,9 @@ func clickWindowMergeFunc(in ClickWindow, buf *[]byte) runtime.UpdateFunc {
 
 // ClickWindowStore keeps ClickWindow values per key and per window: sliding (every 20s) windows of 1m0s,
 // aligned to the Unix epoch, firing 5s after they end. State keys start
-// with "w/ClickWindow/", timer keys with "t/ClickWindow/".
+// with "w/ClickWindow/", timer keys with "t/ClickWindow/"; the fired watermark is kept under
+// "t/ClickWindow:watermark". Create one store per backend and fire it from one place:
+// the store keeps that watermark (see runtime.Windows).
 type ClickWindowStore struct {
 	w    *runtime.Windows
 	bufs runtime.BufPool
@@ -601,8 +603,9 @@ func NewClickWindowStore(b runtime.Backend) *ClickWindowStore {
 	})}
 }
 
-// Add merges v into every window that contains at, and returns an error
-// wrapping runtime.ErrLate, dropping v, if all of them have already fired.
+// Add merges v into every window that contains at and has not fired, and
+// returns an error wrapping runtime.ErrLate, dropping v, if all of them have:
+// a window has fired once End+lateness <= the highest watermark FireDue had.
 func (s *ClickWindowStore) Add(ctx context.Context, at time.Time, v ClickWindow) error {
 	fields, err := v.StateKey().AppendKey(make([]byte, 0, 64))
 	if err != nil {
@@ -633,7 +636,8 @@ func (s *ClickWindowStore) Get(ctx context.Context, k ClickWindowKey, w runtime.
 }
 
 // Put replaces the value of k in window w, which must be one of the store's
-// windows. v's key fields are set from k.
+// windows and not have fired (else an error wrapping runtime.ErrLate). v's
+// key fields are set from k.
 func (s *ClickWindowStore) Put(ctx context.Context, k ClickWindowKey, w runtime.Window, v ClickWindow) error {
 	fields, err := k.AppendKey(make([]byte, 0, 64))
 	if err != nil {
@@ -647,7 +651,8 @@ func (s *ClickWindowStore) Put(ctx context.Context, k ClickWindowKey, w runtime.
 	return s.w.Put(ctx, fields, w, raw)
 }
 
-// Delete deletes the value of k in window w, and its timer.
+// Delete deletes the value of k in window w. Its timer stays until the
+// window is due, when FireDue drops it without calling fn.
 func (s *ClickWindowStore) Delete(ctx context.Context, k ClickWindowKey, w runtime.Window) error {
 	fields, err := k.AppendKey(make([]byte, 0, 64))
 	if err != nil {
@@ -676,6 +681,7 @@ func (s *ClickWindowStore) Windows(ctx context.Context, k ClickWindowKey, fn fun
 // end first, then deletes its value and timer, and returns how many fired. If
 // fn fails, FireDue stops and returns its error; that window fires again
 // next time. A crash between fn and the delete fires it again too: at least once.
+// From then on Add refuses events for the windows due at watermark.
 func (s *ClickWindowStore) FireDue(ctx context.Context, watermark time.Time, fn func(ClickWindowKey, runtime.Window, ClickWindow) error) (int, error) {
 	return s.w.FireDue(ctx, watermark, func(fields []byte, w runtime.Window, raw []byte) error {
 		var k ClickWindowKey
@@ -865,7 +871,9 @@ func tumblingMergeFunc(in Tumbling, buf *[]byte) runtime.UpdateFunc {
 
 // TumblingStore keeps Tumbling values per key and per window: tumbling windows of 10s,
 // aligned to the Unix epoch, firing 0s after they end. State keys start
-// with "w/Tumbling/", timer keys with "t/Tumbling/".
+// with "w/Tumbling/", timer keys with "t/Tumbling/"; the fired watermark is kept under
+// "t/Tumbling:watermark". Create one store per backend and fire it from one place:
+// the store keeps that watermark (see runtime.Windows).
 type TumblingStore struct {
 	w    *runtime.Windows
 	bufs runtime.BufPool
@@ -883,8 +891,9 @@ func NewTumblingStore(b runtime.Backend) *TumblingStore {
 	})}
 }
 
-// Add merges v into every window that contains at, and returns an error
-// wrapping runtime.ErrLate, dropping v, if all of them have already fired.
+// Add merges v into every window that contains at and has not fired, and
+// returns an error wrapping runtime.ErrLate, dropping v, if all of them have:
+// a window has fired once End+lateness <= the highest watermark FireDue had.
 func (s *TumblingStore) Add(ctx context.Context, at time.Time, v Tumbling) error {
 	fields, err := v.StateKey().AppendKey(make([]byte, 0, 64))
 	if err != nil {
@@ -915,7 +924,8 @@ func (s *TumblingStore) Get(ctx context.Context, k TumblingKey, w runtime.Window
 }
 
 // Put replaces the value of k in window w, which must be one of the store's
-// windows. v's key fields are set from k.
+// windows and not have fired (else an error wrapping runtime.ErrLate). v's
+// key fields are set from k.
 func (s *TumblingStore) Put(ctx context.Context, k TumblingKey, w runtime.Window, v Tumbling) error {
 	fields, err := k.AppendKey(make([]byte, 0, 64))
 	if err != nil {
@@ -929,7 +939,8 @@ func (s *TumblingStore) Put(ctx context.Context, k TumblingKey, w runtime.Window
 	return s.w.Put(ctx, fields, w, raw)
 }
 
-// Delete deletes the value of k in window w, and its timer.
+// Delete deletes the value of k in window w. Its timer stays until the
+// window is due, when FireDue drops it without calling fn.
 func (s *TumblingStore) Delete(ctx context.Context, k TumblingKey, w runtime.Window) error {
 	fields, err := k.AppendKey(make([]byte, 0, 64))
 	if err != nil {
@@ -958,6 +969,7 @@ func (s *TumblingStore) Windows(ctx context.Context, k TumblingKey, fn func(runt
 // end first, then deletes its value and timer, and returns how many fired. If
 // fn fails, FireDue stops and returns its error; that window fires again
 // next time. A crash between fn and the delete fires it again too: at least once.
+// From then on Add refuses events for the windows due at watermark.
 func (s *TumblingStore) FireDue(ctx context.Context, watermark time.Time, fn func(TumblingKey, runtime.Window, Tumbling) error) (int, error) {
 	return s.w.FireDue(ctx, watermark, func(fields []byte, w runtime.Window, raw []byte) error {
 		var k TumblingKey
