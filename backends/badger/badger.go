@@ -34,7 +34,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -68,17 +67,14 @@ type Backend struct {
 	cfg Config
 	log *slog.Logger
 
-	// gate lets Close and Restore wait for operations in flight: operations
-	// hold it shared, Close and Restore exclusively. closed is checked before
-	// the gate is taken, so that an operation started inside a Snapshot loop
-	// during Close returns ErrClosed instead of waiting (see enter).
-	gate      sync.RWMutex
-	closed    atomic.Bool
-	restoring atomic.Bool
+	// gate lets Close and Restore wait for operations in flight, without
+	// deadlocking with operations called from inside a Scan callback, a
+	// Snapshot loop or an UpdateFunc (see gate).
+	gate gate
 
 	writes  atomic.Uint64 // for WithFlushEvery
 	syncs   atomic.Uint64 // see Syncs
-	updates [64]sync.Mutex
+	updates [64]stripe
 	seed    maphash.Seed
 
 	gets, hits, puts, deletes, lists atomic.Uint64
@@ -108,7 +104,11 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("badger open %s: %w", cfg.dir, err)
 	}
-	return &Backend{db: db, cfg: cfg, log: logger, seed: maphash.MakeSeed()}, nil
+	b := &Backend{db: db, cfg: cfg, log: logger, seed: maphash.MakeSeed()}
+	for i := range b.updates {
+		b.updates[i].ch = make(chan struct{}, 1)
+	}
+	return b, nil
 }
 
 // badgerOptions translates c into Badger's options.
@@ -140,36 +140,12 @@ func fail(op string, key []byte, err error) error {
 	return runtime.NewError(backendName, op, key, err)
 }
 
-// errRestoring is what a Snapshot started during a Restore returns.
-var errRestoring = fmt.Errorf("%w: a Restore of this backend is running", runtime.ErrConflict)
+// enter admits an operation that does not run the caller's code: it fails with
+// ErrClosed once Close has begun, and waits while a Restore runs.
+func (b *Backend) enter() error { return b.gate.admit(plainOp, true) }
 
-// enter admits an operation: it fails with ErrClosed once Close has begun, and
-// waits while a Restore holds the gate. It never blocks inside the gate's lock,
-// so an operation started from a Snapshot loop cannot deadlock with a pending
-// Close.
-func (b *Backend) enter() error { return b.admit(true) }
-
-// admit is enter; with wait false it fails at once while a Restore runs.
-func (b *Backend) admit(wait bool) error {
-	for {
-		if b.closed.Load() {
-			return runtime.ErrClosed
-		}
-		if b.gate.TryRLock() {
-			if b.closed.Load() {
-				b.gate.RUnlock()
-				return runtime.ErrClosed
-			}
-			return nil
-		}
-		if !wait && b.restoring.Load() {
-			return errRestoring
-		}
-		time.Sleep(100 * time.Microsecond) // Close or Restore holds or wants the gate
-	}
-}
-
-func (b *Backend) exit() { b.gate.RUnlock() }
+// exit ends an operation enter admitted.
+func (b *Backend) exit() { b.gate.exit(plainOp) }
 
 // begin validates key and admits the operation.
 func (b *Backend) begin(op string, key []byte) error {
@@ -232,6 +208,34 @@ func (b *Backend) ttlExpiry(ttl time.Duration) uint64 {
 	}
 	return expiresAt(time.Now().Add(ttl))
 }
+
+// stripeWait is the longest an Update waits for its stripe before it goes on
+// without it: only an Update nested in another's fn on the same stripe, or a
+// stripe held that long under extreme contention, waits that long.
+const stripeWait = time.Second
+
+// stripe is one of the striped locks of Update: a channel, so that taking it
+// can give up.
+type stripe struct{ ch chan struct{} }
+
+// lock takes the stripe and reports whether it did: false after stripeWait.
+func (s *stripe) lock() bool {
+	select {
+	case s.ch <- struct{}{}:
+		return true
+	default:
+	}
+	t := time.NewTimer(stripeWait)
+	defer t.Stop()
+	select {
+	case s.ch <- struct{}{}:
+		return true
+	case <-t.C:
+		return false
+	}
+}
+
+func (s *stripe) unlock() { <-s.ch }
 
 // Get returns a copy of key's value.
 func (b *Backend) Get(_ context.Context, key []byte) ([]byte, bool, error) {
@@ -315,18 +319,25 @@ func (b *Backend) Delete(_ context.Context, key []byte) error {
 // striped locks, so they do not conflict with each other; a transaction that
 // still conflicts (with a Put or a Batch) is retried with jittered backoff, and
 // Update returns runtime.ErrConflict only after WithUpdateRetries retries. fn
-// may run once per attempt.
+// may run once per attempt. fn may call the backend (a Get, say) even while a
+// Restore waits; an Update from inside fn whose key shares the stripe waits
+// for it at most stripeWait, then goes on without it (the transaction keeps
+// it correct), instead of waiting for itself forever.
 func (b *Backend) Update(ctx context.Context, key []byte, ttl time.Duration, fn runtime.UpdateFunc) error {
 	if ttl < 0 {
 		return fail("update", key, fmt.Errorf("%w: negative ttl %v", runtime.ErrInvalidArgument, ttl))
 	}
-	if err := b.begin("update", key); err != nil {
-		return err
+	if !runtime.ValidKey(key) {
+		return fail("update", key, runtime.CheckKey(key))
 	}
-	defer b.exit()
-	mu := &b.updates[maphash.Bytes(b.seed, key)%uint64(len(b.updates))]
-	mu.Lock()
-	defer mu.Unlock()
+	// fn is the caller's code and may call the backend: admitted as such.
+	if err := b.gate.admit(callingOp, true); err != nil {
+		return fail("update", key, err)
+	}
+	defer b.gate.exit(callingOp)
+	if st := &b.updates[maphash.Bytes(b.seed, key)%uint64(len(b.updates))]; st.lock() {
+		defer st.unlock()
+	}
 
 	var fnErr error
 	var kept bool
@@ -438,10 +449,10 @@ func (b *Backend) ListKeys(ctx context.Context, prefix []byte) ([][]byte, error)
 // order, from one read transaction: what fn sees is one point in time. key and
 // value are valid only during fn.
 func (b *Backend) Scan(ctx context.Context, prefix []byte, fn func(key, value []byte) error) error {
-	if err := b.enter(); err != nil {
+	if err := b.gate.admit(callingOp, true); err != nil {
 		return fail("scan", prefix, err)
 	}
-	defer b.exit()
+	defer b.gate.exit(callingOp)
 	b.lists.Add(1)
 	if err := ctx.Err(); err != nil {
 		return fail("scan", prefix, err)
@@ -546,11 +557,9 @@ func (b *Backend) Stats() runtime.Stats {
 // iterations in progress end with runtime.ErrClosed. Later calls return
 // runtime.ErrClosed; Close itself is idempotent.
 func (b *Backend) Close() error {
-	if b.closed.Swap(true) {
+	if !b.gate.close() {
 		return nil
 	}
-	b.gate.Lock()
-	defer b.gate.Unlock()
 	return fail("close", nil, b.db.Close())
 }
 

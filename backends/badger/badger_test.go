@@ -350,3 +350,62 @@ func TestKillAfterFlushLosesNothing(t *testing.T) {
 		})
 	}
 }
+
+// TestNestedUpdateSameKey: an UpdateFunc that updates its own key (so the same
+// stripe lock) neither hangs nor loses the outer update's atomicity: it ends
+// with nil or ErrConflict, within the stripe wait per attempt.
+func TestNestedUpdateSameKey(t *testing.T) {
+	b := open(t, badger.NewConfig(t.TempDir()).WithUpdateRetries(1))
+	ctx := context.Background()
+	key := []byte("k")
+	done := make(chan error, 1)
+	go func() {
+		done <- b.Update(ctx, key, 0, func(old []byte, found bool) ([]byte, bool, error) {
+			err := b.Update(ctx, key, 0, func([]byte, bool) ([]byte, bool, error) { return []byte("inner"), true, nil })
+			return []byte("outer"), true, err
+		})
+	}()
+	select {
+	case err := <-done:
+		if err != nil && !errors.Is(err, runtime.ErrConflict) {
+			t.Fatalf("nested Update: %v, want nil or ErrConflict", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("an Update nested in an UpdateFunc on the same key hung")
+	}
+}
+
+// TestRestoreWaitEndsWithContext: a Restore waiting for a Scan that does not
+// end (here, one that itself waits for the Restore) gives up when its ctx
+// ends, and changes nothing.
+func TestRestoreWaitEndsWithContext(t *testing.T) {
+	b := open(t, badger.NewConfig(t.TempDir()))
+	ctx := context.Background()
+	if err := b.Put(ctx, []byte("k"), []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	scanning := make(chan struct{})
+	scanDone := make(chan error, 1)
+	go func() {
+		scanDone <- b.Scan(ctx, nil, func(_, _ []byte) error {
+			close(scanning)
+			<-release
+			return nil
+		})
+	}()
+	<-scanning
+	rctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	err := b.Restore(rctx, func(yield func(runtime.Entry, error) bool) {})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Restore waiting for a Scan past its deadline: %v, want DeadlineExceeded", err)
+	}
+	close(release)
+	if err := <-scanDone; err != nil {
+		t.Fatal(err)
+	}
+	if v, ok, err := b.Get(ctx, []byte("k")); err != nil || !ok || string(v) != "v" {
+		t.Fatalf("after the abandoned Restore: %q, %v, %v", v, ok, err)
+	}
+}

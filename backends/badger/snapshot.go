@@ -25,11 +25,12 @@ import (
 // snapshot gives.
 func (b *Backend) Snapshot(ctx context.Context) iter.Seq2[runtime.Entry, error] {
 	return func(yield func(runtime.Entry, error) bool) {
-		if err := b.admit(false); err != nil {
+		// The loop's body is the caller's code and may call the backend.
+		if err := b.gate.admit(callingOp, false); err != nil {
 			yield(runtime.Entry{}, fail("snapshot", nil, err))
 			return
 		}
-		defer b.exit()
+		defer b.gate.exit(callingOp)
 		txn := b.db.NewTransaction(false)
 		defer txn.Discard()
 		opts := bdb.DefaultIteratorOptions
@@ -45,7 +46,7 @@ func (b *Backend) Snapshot(ctx context.Context) iter.Seq2[runtime.Entry, error] 
 					return
 				}
 			}
-			if b.closed.Load() {
+			if b.gate.closed.Load() {
 				yield(runtime.Entry{}, fail("snapshot", nil, runtime.ErrClosed))
 				return
 			}
@@ -95,18 +96,10 @@ const restoreFlushBytes = 8 << 20
 // or a cancelled ctx leaves part of the entries in place: verify the input first
 // (the checkpoint coordinator does), then restore.
 func (b *Backend) Restore(ctx context.Context, entries iter.Seq2[runtime.Entry, error]) error {
-	if b.closed.Load() {
-		return fail("restore", nil, runtime.ErrClosed)
+	if err := b.gate.lockRestore(ctx); err != nil {
+		return fail("restore", nil, err)
 	}
-	b.restoring.Store(true)
-	b.gate.Lock()
-	defer func() {
-		b.gate.Unlock()
-		b.restoring.Store(false)
-	}()
-	if b.closed.Load() {
-		return fail("restore", nil, runtime.ErrClosed)
-	}
+	defer b.gate.unlockRestore()
 	next, stop := iter.Pull2(entries)
 	defer stop()
 
