@@ -174,10 +174,16 @@ func TestCorruptRestoreChangesNothing(t *testing.T) {
 // change the trailer's fields before the checksum is computed.
 func craft(t *testing.T, body []byte, entries uint64, patch func(raw, stored, count *uint64)) string {
 	t.Helper()
+	return craftVersion(t, 1, body, entries, patch)
+}
+
+// craftVersion is craft for a file of format version v.
+func craftVersion(t *testing.T, v uint16, body []byte, entries uint64, patch func(raw, stored, count *uint64)) string {
+	t.Helper()
 	var buf bytes.Buffer
 	head := make([]byte, 32)
 	copy(head, []byte{0x89, 'S', 'K', 'C', 'K', 'P', '\r', '\n'})
-	binary.LittleEndian.PutUint16(head[8:], 1)
+	binary.LittleEndian.PutUint16(head[8:], v)
 	buf.Write(head)
 	buf.Write(body)
 	raw, stored, count := uint64(len(body)), uint64(len(body)), entries
@@ -262,7 +268,8 @@ func TestHostileRecords(t *testing.T) {
 }
 
 // FuzzReader feeds arbitrary bytes to the reader as a checkpoint file: it must
-// never panic, and every failure must wrap runtime.ErrCorrupt.
+// never panic, and every failure must wrap runtime.ErrCorrupt or, for an intact
+// file of a newer format version, checkpoint.ErrUnsupportedVersion.
 func FuzzReader(f *testing.F) {
 	dir := f.TempDir()
 	for i, compress := range []bool{false, true} {
@@ -289,8 +296,12 @@ func FuzzReader(f *testing.F) {
 			t.Fatal(err)
 		}
 		for _, read := range []func(string) error{readAll, entriesOnly} {
-			if err := read(path); err != nil && !errors.Is(err, runtime.ErrCorrupt) {
-				t.Fatalf("error %v does not wrap ErrCorrupt", err)
+			err := read(path)
+			if err != nil && !errors.Is(err, runtime.ErrCorrupt) && !errors.Is(err, checkpoint.ErrUnsupportedVersion) {
+				t.Fatalf("error %v wraps neither ErrCorrupt nor ErrUnsupportedVersion", err)
+			}
+			if errors.Is(err, runtime.ErrCorrupt) && errors.Is(err, checkpoint.ErrUnsupportedVersion) {
+				t.Fatalf("error %v is both corrupt and unsupported", err)
 			}
 		}
 	})

@@ -11,6 +11,7 @@ import (
 	"hash"
 	"io"
 	"iter"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,7 +27,10 @@ import (
 // Verify checks the whole file; Entries streams its entries.
 //
 // Every problem with the file is an error wrapping runtime.ErrCorrupt that
-// names the file and says what is wrong.
+// names the file and says what is wrong, except two: a file written in a newer
+// format version than this reader knows, intact, is an error wrapping
+// ErrUnsupportedVersion (and not ErrCorrupt: nothing is wrong with it), and an
+// I/O error is the I/O error.
 type Reader struct {
 	f    *os.File
 	path string
@@ -65,6 +69,11 @@ func newReader(f *os.File, path string) (*Reader, error) {
 		return nil, fmt.Errorf("checkpoint %s: %w", path, err)
 	}
 	h, err := decodeHeader(buf)
+	if errors.Is(err, ErrUnsupportedVersion) && !intact(f, size) {
+		// Every version keeps the trailer and its checksum (FORMAT.md), so a
+		// newer file is intact: this one is damaged, its version included.
+		err = corrupt("header: format version %d, and the file's checksum does not match: damaged", binary.LittleEndian.Uint16(buf[8:]))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint %s: %w", path, err)
 	}
@@ -87,6 +96,21 @@ func newReader(f *os.File, path string) (*Reader, error) {
 		f: f, path: path, h: h, t: t,
 		info: Info{ID: id, CreatedAt: h.created, Entries: int64(t.entries), SizeBytes: size, Compressed: h.compressed},
 	}, nil
+}
+
+// intact reports whether the file of the given size ends with a trailer whose
+// SHA-256 matches the rest: what every format version keeps, so that a file of
+// a newer version can be told from a damaged one without understanding it.
+func intact(f *os.File, size int64) bool {
+	buf := make([]byte, trailerSize)
+	if _, err := f.ReadAt(buf, size-trailerSize); err != nil || !bytes.Equal(buf[56:], endMagic[:]) {
+		return false
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, io.NewSectionReader(f, 0, size-trailerSize+sumOffset)); err != nil {
+		return false
+	}
+	return bytes.Equal(h.Sum(nil), buf[sumOffset:sumOffset+32])
 }
 
 // Info returns the checkpoint's metadata, as its header and trailer state it.
@@ -239,7 +263,7 @@ func (r *Reader) decodeAll(ctx context.Context, out chan<- entryBatch, free <-ch
 		defer zr.Close()
 		body = zr
 	}
-	d := &decoder{br: bufio.NewReaderSize(body, 256<<10), left: r.t.rawBytes, free: free}
+	d := &decoder{br: bufio.NewReaderSize(body, 256<<10), left: r.t.rawBytes, free: free, version: r.h.version}
 	batch := make([]runtime.Entry, 0, batchEntries)
 	for n := uint64(0); ; n++ {
 		if n%batchEntries == batchEntries-1 {
@@ -283,6 +307,8 @@ type decoder struct {
 	slabs [][]byte      // full slabs of the current batch
 	free  <-chan []byte // recycled slabs, or nil
 	prev  []byte        // the previous key: each record shares a prefix with it
+
+	version uint16 // the file's format version
 }
 
 // takeSlabs hands over the slabs of the batch just completed; the slab being
@@ -334,15 +360,37 @@ func (d *decoder) next() (runtime.Entry, bool, error) {
 	if err != nil {
 		return runtime.Entry{}, false, err
 	}
-	exp, err := d.uvarint("expiry")
-	if err != nil {
+	e := runtime.Entry{Key: key, Value: value}
+	if e.ExpiresAt, err = d.expiry(); err != nil {
 		return runtime.Entry{}, false, err
 	}
-	e := runtime.Entry{Key: key, Value: value}
-	if exp != 0 {
-		e.ExpiresAt = time.Unix(0, int64(exp))
-	}
 	return e, true, nil
+}
+
+// expiry reads a record's expiry time; the zero time is never.
+func (d *decoder) expiry() (time.Time, error) {
+	tag, err := d.uvarint("expiry")
+	if err != nil || tag == 0 {
+		return time.Time{}, err
+	}
+	if d.version == version1 { // Unix nanoseconds
+		if tag > math.MaxInt64 {
+			return time.Time{}, corrupt("expiry %d overflows Unix nanoseconds", tag)
+		}
+		return time.Unix(0, int64(tag)), nil
+	}
+	if tag > 1e9 {
+		return time.Time{}, corrupt("expiry nanoseconds %d: want 1+(0..999999999)", tag)
+	}
+	zz, err := d.uvarint("expiry seconds")
+	if err != nil {
+		return time.Time{}, err
+	}
+	sec := int64(zz>>1) ^ -int64(zz&1) // zig-zag, as binary.Varint
+	if sec > maxUnixSeconds {
+		return time.Time{}, corrupt("expiry %d s past the end of time.Time", sec)
+	}
+	return time.Unix(sec, int64(tag-1)), nil
 }
 
 // uvarint reads a minimal unsigned varint, counting its bytes against what is

@@ -30,6 +30,7 @@ import (
 	"hash/maphash"
 	"io/fs"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -184,17 +185,28 @@ func (b *Backend) Syncs() uint64 { return b.syncs.Load() }
 // writes from+1..to included the every-th, 2*every-th... write.
 func crossesMultiple(from, to, every uint64) bool { return to/every != from/every }
 
+// maxExpirySeconds is the latest expiry kept, in Unix seconds: the last second
+// a time.Time holds, so that every expiry reads back as the time it is.
+const maxExpirySeconds = math.MaxInt64 - 62135596800
+
 // expiresAt converts an expiry time to Badger's whole seconds, rounding up so
-// that nothing expires early. The zero time is 0, never.
+// that nothing expires early, and clamping to maxExpirySeconds. The zero time
+// is 0, never.
 func expiresAt(t time.Time) uint64 {
 	if t.IsZero() {
 		return 0
 	}
 	sec := t.Unix()
-	if t.Nanosecond() > 0 {
+	if t.Nanosecond() > 0 && sec < maxExpirySeconds {
 		sec++
 	}
 	return uint64(max(sec, 1))
+}
+
+// expiryTime is the time of a Badger expiry (nonzero), clamped as expiresAt
+// clamps: a value written to the DB directly may be larger.
+func expiryTime(exp uint64) time.Time {
+	return time.Unix(int64(min(exp, maxExpirySeconds)), 0)
 }
 
 // ttlExpiry is the Badger expiry of an entry written now with ttl (0: the

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -407,5 +408,43 @@ func TestRestoreWaitEndsWithContext(t *testing.T) {
 	}
 	if v, ok, err := b.Get(ctx, []byte("k")); err != nil || !ok || string(v) != "v" {
 		t.Fatalf("after the abandoned Restore: %q, %v, %v", v, ok, err)
+	}
+}
+
+// TestExpiryExtremes: every expiry time Badger accepts reads back as a time at
+// or after it (whole seconds), never as one in the past.
+func TestExpiryExtremes(t *testing.T) {
+	ctx := context.Background()
+	b := open(t, badger.NewConfig(t.TempDir()))
+	last := time.Unix(math.MaxInt64-62135596800, 999_999_999) // the latest time.Time
+	tests := []struct {
+		key  string
+		exp  time.Time
+		want time.Time
+	}{
+		{"2262", time.Unix(0, math.MaxInt64), time.Unix(0, math.MaxInt64).Truncate(time.Second).Add(time.Second)},
+		{"3000", time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{"last", last, last.Truncate(time.Second)},
+	}
+	wb := b.NewBatch()
+	for _, tc := range tests {
+		if err := wb.PutEntry(runtime.Entry{Key: []byte(tc.key), Value: []byte("v"), ExpiresAt: tc.exp}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := wb.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]time.Time{}
+	for e, err := range b.Snapshot(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[string(e.Key)] = e.ExpiresAt
+	}
+	for _, tc := range tests {
+		if !got[tc.key].Equal(tc.want) {
+			t.Errorf("%s: expiry read back as %v, want %v", tc.key, got[tc.key], tc.want)
+		}
 	}
 }

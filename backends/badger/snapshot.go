@@ -68,7 +68,7 @@ func (b *Backend) Snapshot(ctx context.Context) iter.Seq2[runtime.Entry, error] 
 			}
 			e := runtime.Entry{Key: slab[start:mid:mid], Value: slab[mid:len(slab):len(slab)]}
 			if exp := item.ExpiresAt(); exp != 0 {
-				e.ExpiresAt = time.Unix(int64(exp), 0)
+				e.ExpiresAt = expiryTime(exp)
 			}
 			if !yield(e, nil) {
 				return
