@@ -276,8 +276,13 @@ func (c *Coordinator) entries(ctx context.Context) iter.Seq2[runtime.Entry, erro
 
 // retain deletes checkpoints beyond the newest MaxCheckpoints valid ones. The
 // checkpoint just written (newest) is always kept. Validity here is the cheap
-// check of OpenFile (header, trailer, size); files that fail it do not count,
-// and are deleted once older than a kept one. c.mu must be held.
+// check of OpenFile (header, trailer, size). It deletes only what it has
+// positively identified: a valid checkpoint older than the kept ones, or a file
+// of this format (its magic) that is damaged, once older than a kept one. It
+// keeps, and names in a warning, a file of a newer format version (written by
+// a newer statekit: after a rollback, the newest state may be in it), a file it
+// could not read (an I/O error may be transient), and a file that is not a
+// checkpoint at all. c.mu must be held.
 func (c *Coordinator) retain(newest string) {
 	ids, err := c.ids()
 	if err != nil {
@@ -287,15 +292,25 @@ func (c *Coordinator) retain(newest string) {
 	kept := 0
 	for _, id := range ids { // newest first
 		path := c.path(id)
-		if kept < c.opts.MaxCheckpoints || id == newest {
-			r, err := OpenFile(path)
-			if err == nil {
-				r.Close()
+		status, err := examine(path)
+		switch status {
+		case fileValid:
+			if kept < c.opts.MaxCheckpoints || id == newest {
 				kept++
 				continue
 			}
+		case fileUnsupported:
+			c.log.Warn("retention: keeping a checkpoint of a newer format version, which this statekit cannot read", "id", id, "err", err)
+			continue
+		case fileUnreadable:
+			c.log.Warn("retention: keeping a checkpoint it could not read", "id", id, "err", err)
+			continue
+		case fileForeign:
+			c.log.Warn("retention: keeping a file that is not a statekit checkpoint", "id", id, "err", err)
+			continue
+		case fileDamaged:
 			if kept == 0 {
-				c.log.Warn("retention: keeping an unreadable checkpoint newer than every valid one", "id", id, "err", err)
+				c.log.Warn("retention: keeping a damaged checkpoint newer than every valid one", "id", id, "err", err)
 				continue
 			}
 		}
@@ -303,7 +318,7 @@ func (c *Coordinator) retain(newest string) {
 			c.log.Error("retention: deleting a checkpoint", "id", id, "err", err)
 			continue
 		}
-		c.log.Debug("retention: deleted a checkpoint", "id", id)
+		c.log.Debug("retention: deleted a checkpoint", "id", id, "damaged", status == fileDamaged)
 	}
 }
 
@@ -349,7 +364,11 @@ func (c *Coordinator) List() ([]Info, error) {
 
 // RestoreLatest restores the newest valid checkpoint, trying older ones when
 // newer ones are corrupt (each skip is logged and counted). It returns
-// ErrNoCheckpoint when none is valid; the backend is then unchanged.
+// ErrNoCheckpoint when none is valid; the backend is then unchanged. When it
+// meets a checkpoint of a newer format version (written by a newer statekit,
+// before a rollback) it stops with an error wrapping ErrUnsupportedVersion
+// that names it, rather than restore an older state: restore an older one by
+// ID with Restore if that is what you want. An I/O error also stops it.
 func (c *Coordinator) RestoreLatest(ctx context.Context) (Info, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -365,6 +384,12 @@ func (c *Coordinator) RestoreLatest(ctx context.Context) (Info, error) {
 		switch {
 		case err == nil:
 			return info, nil
+		case errors.Is(err, ErrUnsupportedVersion):
+			// Restoring an older one would silently go back in time past
+			// the state in this one.
+			c.log.Error("restore: the newest checkpoint is of a newer format version, which this statekit cannot read", "id", id, "err", err)
+			return Info{}, fmt.Errorf("checkpoint: restore latest from %s: checkpoint %s was written by a newer statekit, in a format this version cannot read; "+
+				"run a statekit that reads it, or restore an older checkpoint by ID with Restore (without the state of %s): %w", c.opts.Dir, id, id, err)
 		case errors.Is(err, runtime.ErrCorrupt):
 			c.count(func(s *Stats) { s.CorruptSkipped++ })
 			c.log.Warn("restore: skipping a corrupt checkpoint", "id", id, "err", err)

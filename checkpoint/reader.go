@@ -98,6 +98,45 @@ func newReader(f *os.File, path string) (*Reader, error) {
 	}, nil
 }
 
+// fileStatus is what examine makes of a file.
+type fileStatus int
+
+const (
+	fileValid       fileStatus = iota // passes OpenFile's checks
+	fileUnsupported                   // an intact file of a newer format version
+	fileDamaged                       // this format (its magic), damaged
+	fileForeign                       // not a statekit checkpoint (no magic)
+	fileUnreadable                    // an I/O error: may be transient
+)
+
+// examine classifies the file at path with OpenFile's cheap checks, and says
+// why when it is not valid.
+func examine(path string) (fileStatus, error) {
+	r, err := OpenFile(path)
+	switch {
+	case err == nil:
+		r.Close()
+		return fileValid, nil
+	case errors.Is(err, ErrUnsupportedVersion):
+		return fileUnsupported, err
+	case !errors.Is(err, runtime.ErrCorrupt):
+		return fileUnreadable, err
+	}
+	f, ferr := os.Open(path)
+	if ferr != nil {
+		return fileUnreadable, ferr
+	}
+	defer f.Close()
+	head := make([]byte, len(magic))
+	if _, ferr := io.ReadFull(f, head); ferr != nil && !errors.Is(ferr, io.EOF) && !errors.Is(ferr, io.ErrUnexpectedEOF) {
+		return fileUnreadable, ferr
+	}
+	if !bytes.Equal(head, magic[:]) {
+		return fileForeign, err
+	}
+	return fileDamaged, err
+}
+
 // intact reports whether the file of the given size ends with a trailer whose
 // SHA-256 matches the rest: what every format version keeps, so that a file of
 // a newer version can be told from a damaged one without understanding it.
