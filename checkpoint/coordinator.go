@@ -27,6 +27,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -76,7 +77,12 @@ type Info struct {
 type Stats struct {
 	CheckpointsCreated, CheckpointFailures, Restores, RestoreFailures uint64
 	// CorruptSkipped counts corrupt checkpoints RestoreLatest passed over.
-	CorruptSkipped         uint64
+	CorruptSkipped uint64
+	// CheckpointsCancelled counts checkpoints stopped because their context
+	// was cancelled (by Shutdown stopping the periodic loop, or by the
+	// caller): not failures, so not in CheckpointFailures. A context deadline
+	// that expires is a failure.
+	CheckpointsCancelled   uint64
 	LastCheckpointTime     time.Time
 	LastCheckpointDuration time.Duration
 	LastRestoreDuration    time.Duration
@@ -117,6 +123,8 @@ func New(b runtime.Backend, interval time.Duration, opts Options) (*Coordinator,
 	switch {
 	case b == nil:
 		return nil, bad("backend", nil, "is nil")
+	case isNil(b):
+		return nil, bad("backend", fmt.Sprintf("(%T)(nil)", b), "is a nil pointer: every call on it would panic")
 	case interval <= 0:
 		return nil, bad("interval", interval, "must be positive")
 	case opts.Dir == "":
@@ -159,6 +167,16 @@ func New(b runtime.Backend, interval time.Duration, opts Options) (*Coordinator,
 		}
 	}
 	return c, nil
+}
+
+// isNil reports whether b is a typed nil (a nil pointer, map, slice, func or
+// channel in a non-nil interface).
+func isNil(b runtime.Backend) bool {
+	switch v := reflect.ValueOf(b); v.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Chan, reflect.Interface:
+		return v.IsNil()
+	}
+	return false
 }
 
 // Start starts taking a checkpoint every interval until ctx is cancelled or
@@ -220,7 +238,8 @@ func (c *Coordinator) nextID() time.Time {
 }
 
 // CreateCheckpoint takes a checkpoint now, then applies retention. Concurrent
-// calls run one after another.
+// calls run one after another. A checkpoint whose ctx is cancelled stops,
+// leaves no file, and is counted in CheckpointsCancelled, not as a failure.
 func (c *Coordinator) CreateCheckpoint(ctx context.Context) (Info, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -233,6 +252,12 @@ func (c *Coordinator) CreateCheckpoint(ctx context.Context) (Info, error) {
 	info, err := writeFile(ctx, c.opts.Dir, id, created, c.clock.Now(), c.opts.Compress, c.entries(ctx))
 	took := time.Since(start)
 	if err != nil {
+		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+			// Stopped on purpose (by Shutdown, or the caller): not a failure.
+			c.count(func(s *Stats) { s.CheckpointsCancelled++ })
+			c.log.Info("checkpoint cancelled", "id", id, "err", err)
+			return Info{}, err
+		}
 		c.count(func(s *Stats) { s.CheckpointFailures++ })
 		c.log.Error("checkpoint failed", "id", id, "err", err)
 		return Info{}, err

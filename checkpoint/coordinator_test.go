@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -15,6 +16,8 @@ import (
 	"time"
 
 	"github.com/statekit/statekit/backends/backendtest"
+	"github.com/statekit/statekit/backends/badger"
+	"github.com/statekit/statekit/backends/memory"
 	"github.com/statekit/statekit/checkpoint"
 	"github.com/statekit/statekit/runtime"
 )
@@ -456,3 +459,74 @@ func TestPointInTime(t *testing.T) {
 		})
 	}
 }
+
+func TestNewRefusesTypedNil(t *testing.T) {
+	var mem *memory.Backend
+	var bdg *badger.Backend
+	for _, b := range []runtime.Backend{mem, bdg} {
+		_, err := checkpoint.New(b, time.Minute, checkpoint.Options{Dir: t.TempDir(), MaxCheckpoints: 1})
+		if !errors.Is(err, runtime.ErrInvalidArgument) || !strings.Contains(err.Error(), "nil") {
+			t.Errorf("New(%T(nil)): %v, want ErrInvalidArgument naming the nil backend", b, err)
+		}
+	}
+}
+
+// slowOnce is a backend whose first Snapshot blocks until its ctx ends.
+type slowOnce struct {
+	runtime.Backend
+	calls   atomic.Int32
+	started chan struct{}
+}
+
+func (s *slowOnce) Snapshot(ctx context.Context) iter.Seq2[runtime.Entry, error] {
+	if s.calls.Add(1) == 1 {
+		return func(yield func(runtime.Entry, error) bool) {
+			close(s.started)
+			<-ctx.Done()
+			yield(runtime.Entry{}, ctx.Err())
+		}
+	}
+	return s.Backend.(runtime.Snapshotter).Snapshot(ctx)
+}
+
+func (s *slowOnce) Restore(ctx context.Context, e iter.Seq2[runtime.Entry, error]) error {
+	return s.Backend.(runtime.Snapshotter).Restore(ctx, e)
+}
+
+// TestShutdownCancelIsNotAFailure: Shutdown cancelling a periodic checkpoint
+// in flight logs no error and counts no failure.
+func TestShutdownCancelIsNotAFailure(t *testing.T) {
+	var logs strings.Builder
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return logs.Write(p)
+	}), nil))
+	b := &slowOnce{Backend: newMemory(t, nil), started: make(chan struct{})}
+	fill(t, b.Backend, 5)
+	c, err := checkpoint.New(b, time.Millisecond, checkpoint.Options{Dir: t.TempDir(), MaxCheckpoints: 2, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	<-b.started
+	if err := c.Shutdown(context.Background()); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	s := c.Stats()
+	if s.CheckpointFailures != 0 || s.CheckpointsCancelled != 1 || s.CheckpointsCreated != 1 {
+		t.Errorf("stats %+v: want 0 failures, 1 cancelled, 1 created (the final one)", s)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if strings.Contains(logs.String(), "level=ERROR") {
+		t.Errorf("an ERROR was logged:\n%s", logs.String())
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
