@@ -73,6 +73,8 @@ type Backend struct {
 	// Snapshot loop or an UpdateFunc (see gate).
 	gate gate
 
+	guard *diskGuard // nil: none (in memory, or free space unknown)
+
 	writes  atomic.Uint64 // for WithFlushEvery
 	syncs   atomic.Uint64 // see Syncs
 	updates [64]stripe
@@ -100,12 +102,18 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 			return nil, fmt.Errorf("badger open: %w", err)
 		}
 	}
+	if err := checkOpen(cfg); err != nil {
+		return nil, fmt.Errorf("badger open %s: %w", cfg.dir, err)
+	}
 	opts := cfg.badgerOptions(logger)
 	db, err := bdb.Open(opts)
 	if err != nil {
 		return nil, fmt.Errorf("badger open %s: %w", cfg.dir, err)
 	}
-	b := &Backend{db: db, cfg: cfg, log: logger, seed: maphash.MakeSeed()}
+	b := &Backend{db: db, cfg: cfg, log: logger, seed: maphash.MakeSeed(), guard: newDiskGuard(cfg, logger)}
+	if b.guard != nil {
+		b.guard.syncFull = b.sync
+	}
 	for i := range b.updates {
 		b.updates[i].ch = make(chan struct{}, 1)
 	}
@@ -158,6 +166,9 @@ func (b *Backend) begin(op string, key []byte) error {
 	}
 	return nil
 }
+
+// writeSize is about what writing key and value costs on disk.
+func writeSize(key, value []byte) int64 { return int64(len(key) + len(value) + entryOverhead) }
 
 // wrote counts n writes and syncs when WithFlushEvery says so.
 func (b *Backend) wrote(n uint64) error {
@@ -300,6 +311,9 @@ func (b *Backend) put(key, value []byte, exp uint64) error {
 		return err
 	}
 	defer b.exit()
+	if err := b.guard.take(writeSize(key, value), false); err != nil {
+		return fail("put", key, err)
+	}
 	err := b.db.Update(func(txn *bdb.Txn) error {
 		e := bdb.NewEntry(key, value)
 		e.ExpiresAt = exp
@@ -318,6 +332,9 @@ func (b *Backend) Delete(_ context.Context, key []byte) error {
 		return err
 	}
 	defer b.exit()
+	if err := b.guard.take(writeSize(key, nil), true); err != nil {
+		return fail("delete", key, err)
+	}
 	err := b.db.Update(func(txn *bdb.Txn) error { return txn.Delete(key) })
 	if err == nil {
 		b.deletes.Add(1)
@@ -378,10 +395,13 @@ func (b *Backend) Update(ctx context.Context, key []byte, ttl time.Duration, fn 
 			}
 		}
 		kept = keep
+		if !keep && !found {
+			return nil
+		}
+		if err := b.guard.take(writeSize(key, value), !keep); err != nil {
+			return err
+		}
 		if !keep {
-			if !found {
-				return nil
-			}
 			return txn.Delete(key)
 		}
 		e := bdb.NewEntry(key, value)

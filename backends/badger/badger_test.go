@@ -25,6 +25,7 @@ import (
 
 func TestMain(m *testing.M) {
 	testproc.RunChild(childDirEnv, crashChild)
+	runDiskFullChild()
 	goleak.VerifyTestMain(m)
 }
 
@@ -104,6 +105,7 @@ func TestConfigErrors(t *testing.T) {
 		{"negative flush interval", badger.NewConfig(t.TempDir()).WithFlushEvery(-5), "WithFlushEvery"},
 		{"negative ttl", badger.NewConfig(t.TempDir()).WithTTL(-time.Second), "WithTTL"},
 		{"negative retries", badger.NewConfig(t.TempDir()).WithUpdateRetries(-1), "WithUpdateRetries"},
+		{"negative disk reserve", badger.NewConfig(t.TempDir()).WithDiskReserve(-1), "WithDiskReserve"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

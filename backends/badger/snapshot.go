@@ -131,7 +131,7 @@ func (b *Backend) Restore(ctx context.Context, entries iter.Seq2[runtime.Entry, 
 		return fail("restore", nil, b.restoreSmall(head))
 	}
 
-	r := &restorer{db: b.db, now: time.Now()}
+	r := &restorer{db: b.db, now: time.Now(), guard: b.guard}
 	if r.sw, err = b.prepareStream(); err != nil {
 		return fail("restore", nil, err)
 	}
@@ -224,6 +224,10 @@ func (b *Backend) restoreSmall(entries []runtime.Entry) error {
 	}
 	now := time.Now()
 	for _, e := range entries { // the entries are copies already
+		if err := b.guard.take(writeSize(e.Key, e.Value), false); err != nil {
+			wb.Cancel()
+			return err
+		}
 		var err error
 		if !e.ExpiresAt.IsZero() && !e.ExpiresAt.After(now) {
 			err = wb.Delete(e.Key) // an expired later write hides an earlier one
@@ -256,13 +260,14 @@ func carve(arena, p []byte) ([]byte, []byte) {
 // and the StreamWriter reading them back and writing its value log. They run in
 // two goroutines on two buffers, so one fills while the other drains.
 type restorer struct {
-	db   *bdb.DB
-	now  time.Time
-	sw   *bdb.StreamWriter // nil once switched to wb
-	buf  *z.Buffer         // being filled
-	last []byte
-	kv   pb.KV
-	wb   *bdb.WriteBatch
+	db    *bdb.DB
+	guard *diskGuard
+	now   time.Time
+	sw    *bdb.StreamWriter // nil once switched to wb
+	buf   *z.Buffer         // being filled
+	last  []byte
+	kv    pb.KV
+	wb    *bdb.WriteBatch
 
 	full   chan *z.Buffer // to the goroutine calling sw.Write
 	empty  chan *z.Buffer // back from it
@@ -270,6 +275,7 @@ type restorer struct {
 }
 
 func (r *restorer) startStream() {
+	r.guard.beginStream()
 	r.full = make(chan *z.Buffer, 1)
 	r.empty = make(chan *z.Buffer, 2)
 	r.result = make(chan error, 1)
@@ -298,6 +304,7 @@ func (r *restorer) stopStream(handOver bool) error {
 	}
 	close(r.full)
 	err := <-r.result
+	defer r.guard.endStream()
 	r.buf.Release()
 	for range cap(r.empty) - 1 {
 		(<-r.empty).Release()
@@ -307,6 +314,15 @@ func (r *restorer) stopStream(handOver bool) error {
 
 func (r *restorer) add(e runtime.Entry) error {
 	expired := !e.ExpiresAt.IsZero() && !e.ExpiresAt.After(r.now)
+	if r.sw == nil || (r.last != nil && bytes.Compare(e.Key, r.last) <= 0) { // through the WriteBatch
+		if err := r.guard.take(writeSize(e.Key, e.Value), expired); err != nil {
+			return err
+		}
+	} else if !expired {
+		if err := r.guard.stream(writeSize(e.Key, e.Value)); err != nil {
+			return err
+		}
+	}
 	if r.sw != nil && r.last != nil && bytes.Compare(e.Key, r.last) <= 0 {
 		if err := r.endStream(); err != nil {
 			return err
