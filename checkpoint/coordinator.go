@@ -99,9 +99,9 @@ type Coordinator struct {
 	log      *slog.Logger
 	clock    runtime.Clock
 
-	mu       sync.Mutex // one checkpoint or restore at a time; guards the fields below
-	lastID   time.Time  // creation time of the newest checkpoint ID in Dir
-	lastTake time.Time  // when the last checkpoint was taken, for MinInterval
+	mu       chan struct{} // held (full) by the one checkpoint or restore running; guards the fields below
+	lastID   time.Time     // creation time of the newest checkpoint ID in Dir
+	lastTake time.Time     // when the last checkpoint was taken, for MinInterval
 	closed   bool
 
 	statsMu sync.Mutex
@@ -140,7 +140,7 @@ func New(b runtime.Backend, interval time.Duration, opts Options) (*Coordinator,
 	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("checkpoint: %w", err)
 	}
-	c := &Coordinator{b: b, interval: interval, opts: opts, log: opts.Logger, clock: opts.Clock}
+	c := &Coordinator{b: b, interval: interval, opts: opts, log: opts.Logger, clock: opts.Clock, mu: make(chan struct{}, 1)}
 	if c.log == nil {
 		c.log = slog.Default()
 	}
@@ -213,9 +213,14 @@ func (c *Coordinator) loop(ctx context.Context, done chan struct{}) {
 }
 
 func (c *Coordinator) tick(ctx context.Context) {
-	c.mu.Lock()
-	young := !c.lastTake.IsZero() && c.clock.Now().Sub(c.lastTake) < c.opts.MinInterval
-	c.mu.Unlock()
+	if c.lock(ctx) != nil {
+		return
+	}
+	// A clock that went back (a negative age) does not make the last
+	// checkpoint young: periodic checkpoints would stop until it caught up.
+	age := c.clock.Now().Sub(c.lastTake)
+	young := !c.lastTake.IsZero() && age >= 0 && age < c.opts.MinInterval
+	c.unlock()
 	if young {
 		c.log.Debug("periodic checkpoint skipped: the last one is younger than MinInterval")
 		return
@@ -227,27 +232,57 @@ func (c *Coordinator) tick(ctx context.Context) {
 
 // nextID returns a creation time for a new checkpoint: now, or just after the
 // newest existing ID, so that IDs sort by creation even if the clock goes back.
-// c.mu must be held.
-func (c *Coordinator) nextID() time.Time {
+// A time outside the years 0000-9999 has no ID (the file would be invisible to
+// List, restores and retention): an error. c.mu must be held.
+func (c *Coordinator) nextID() (time.Time, error) {
 	t := c.clock.Now().UTC()
 	if !t.After(c.lastID) {
 		t = c.lastID.Add(time.Nanosecond)
 	}
+	if y := t.Year(); y < 0 || y > 9999 {
+		return time.Time{}, fmt.Errorf("checkpoint: create: %w: the clock reads %v, and checkpoint IDs hold the years 0000-9999", runtime.ErrInvalidArgument, t)
+	}
 	c.lastID = t
-	return t
+	return t, nil
 }
 
+// lock takes c.mu, or gives up when ctx ends: a caller that waits for a
+// checkpoint or restore in progress can always be stopped.
+func (c *Coordinator) lock(ctx context.Context) error {
+	select {
+	case c.mu <- struct{}{}:
+		return nil
+	default:
+	}
+	select {
+	case c.mu <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (c *Coordinator) unlock() { <-c.mu }
+
 // CreateCheckpoint takes a checkpoint now, then applies retention. Concurrent
-// calls run one after another. A checkpoint whose ctx is cancelled stops,
+// calls run one after another (a call waiting for another gives up when its
+// ctx ends). A checkpoint whose ctx is cancelled stops,
 // leaves no file, and is counted in CheckpointsCancelled, not as a failure.
 func (c *Coordinator) CreateCheckpoint(ctx context.Context) (Info, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	if err := c.lock(ctx); err != nil {
+		return Info{}, fmt.Errorf("checkpoint: create: waiting for the checkpoint or restore in progress: %w", err)
+	}
+	defer c.unlock()
 	if c.closed {
 		return Info{}, fmt.Errorf("checkpoint: create: %w", runtime.ErrClosed)
 	}
 	start := time.Now()
-	created := c.nextID()
+	created, err := c.nextID()
+	if err != nil {
+		c.count(func(s *Stats) { s.CheckpointFailures++ })
+		c.log.Error("checkpoint failed", "err", err)
+		return Info{}, err
+	}
 	id := formatID(created)
 	info, err := writeFile(ctx, c.opts.Dir, id, created, c.clock.Now(), c.opts.Compress, c.entries(ctx))
 	took := time.Since(start)
@@ -395,8 +430,10 @@ func (c *Coordinator) List() ([]Info, error) {
 // that names it, rather than restore an older state: restore an older one by
 // ID with Restore if that is what you want. An I/O error also stops it.
 func (c *Coordinator) RestoreLatest(ctx context.Context) (Info, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	if err := c.lock(ctx); err != nil {
+		return Info{}, fmt.Errorf("checkpoint: restore: waiting for the checkpoint or restore in progress: %w", err)
+	}
+	defer c.unlock()
 	if c.closed {
 		return Info{}, fmt.Errorf("checkpoint: restore: %w", runtime.ErrClosed)
 	}
@@ -432,8 +469,10 @@ func (c *Coordinator) Restore(ctx context.Context, id string) error {
 	if _, err := parseID(id); err != nil {
 		return fmt.Errorf("checkpoint: restore: %w", err)
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	if err := c.lock(ctx); err != nil {
+		return fmt.Errorf("checkpoint: restore: waiting for the checkpoint or restore in progress: %w", err)
+	}
+	defer c.unlock()
 	if c.closed {
 		return fmt.Errorf("checkpoint: restore: %w", runtime.ErrClosed)
 	}
@@ -550,9 +589,9 @@ func (c *Coordinator) Shutdown(ctx context.Context) error {
 		<-done
 	}
 	_, err := c.CreateCheckpoint(ctx)
-	c.mu.Lock()
+	c.mu <- struct{}{}
 	c.closed = true
-	c.mu.Unlock()
+	c.unlock()
 	if err != nil {
 		return fmt.Errorf("checkpoint: shutdown: final checkpoint: %w", err)
 	}
