@@ -227,12 +227,13 @@ func TestHostileRecords(t *testing.T) {
 		{"empty key", record("", "v", 0), 1, "key length 0"},
 		{"key too long", binary.AppendUvarint([]byte{0}, runtime.MaxKeySize+1), 1, "key length 65001"},
 		{"shares more than the previous key has", append(record("ab", "v", 0), 3, 1, 'c', 1, 'v', 0), 2, "shares 3 bytes with a previous key of 2"},
-		{"count too high", record("k", "v", 0), 2, "1 entries, the trailer says 2"},
+		{"count too high", record("key", "value", 0), 2, "1 entries, the trailer says 2"},
 		{"count too low", append(record("a", "v", 0), record("b", "v", 0)...), 1, "2 entries, the trailer says 1"},
 		{"varint overflows", append([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f}, 0), 1, "overflows"},
 		{"non-minimal varint", []byte{0x81, 0x00, 'k', 1, 'v', 0}, 1, "not minimally encoded"},
 		{"record cut short", record("key", "value", 0)[:6], 1, "value of 5 bytes, but only 0 are left"},
 		{"uncompressed body shorter than the trailer says", record("key", "value", 0)[:6], 1, "uncompressed body of 6 bytes claims 106 raw bytes"},
+		{"more entries than the body can hold", record("k", "v", 0), 1 << 63, "trailer claims 9223372036854775808 entries in 6 raw bytes"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

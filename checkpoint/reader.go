@@ -88,6 +88,9 @@ func newReader(f *os.File, path string) (*Reader, error) {
 	if want := uint64(size - headerSize - trailerSize); t.bodyBytes != want {
 		return nil, fmt.Errorf("checkpoint %s: %w", path, corrupt("trailer says the body has %d bytes, the file has room for %d: truncated or damaged", t.bodyBytes, want))
 	}
+	if t.entries > t.rawBytes/minRecordSize {
+		return nil, fmt.Errorf("checkpoint %s: %w", path, corrupt("trailer claims %d entries in %d raw bytes: a record takes at least %d", t.entries, t.rawBytes, minRecordSize))
+	}
 	if !h.compressed && t.rawBytes != t.bodyBytes {
 		return nil, fmt.Errorf("checkpoint %s: %w", path, corrupt("uncompressed body of %d bytes claims %d raw bytes", t.bodyBytes, t.rawBytes))
 	}
@@ -136,6 +139,10 @@ func examine(path string) (fileStatus, error) {
 	}
 	return fileDamaged, err
 }
+
+// minRecordSize is the smallest record: four one-byte varints (shared, rest,
+// value length, expiry 0), the key wholly shared with the previous one.
+const minRecordSize = 4
 
 // intact reports whether the file of the given size ends with a trailer whose
 // SHA-256 matches the rest: what every format version keeps, so that a file of

@@ -270,3 +270,17 @@ func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return lines[len(lines)-1]
 }
+
+// TestOpenRefusesFullDisk: a filesystem with less than half the reserve free
+// is an error at Open, before Badger maps a file into it.
+func TestOpenRefusesFullDisk(t *testing.T) {
+	mnt := mountTmpfs(t, 4<<20)
+	_, err := badger.Open(context.Background(), badger.NewConfig(filepath.Join(mnt, "store")).WithDiskReserve(16<<20).WithLogger(quiet(t)))
+	if !errors.Is(err, badger.ErrDiskFull) || !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("Open on a 4 MiB filesystem with a 16 MiB reserve: %v, want ErrDiskFull", err)
+	}
+	b := open(t, badger.NewConfig(filepath.Join(mnt, "store")).WithDiskReserve(1<<20))
+	if err := b.Put(context.Background(), []byte("k"), []byte("v")); err != nil {
+		t.Fatalf("Put with a reserve that fits: %v", err)
+	}
+}
