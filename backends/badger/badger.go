@@ -479,7 +479,10 @@ func (b *Backend) ListKeys(ctx context.Context, prefix []byte) ([][]byte, error)
 
 // Scan calls fn for each entry whose key starts with prefix, in ascending key
 // order, from one read transaction: what fn sees is one point in time. key and
-// value are valid only during fn.
+// value are valid only during fn. fn may call the backend (delete what it
+// visits, say), even while a Restore waits to start: the Restore waits for
+// the Scan. fn must not call Close or Restore of this backend, which wait for
+// the Scan to end.
 func (b *Backend) Scan(ctx context.Context, prefix []byte, fn func(key, value []byte) error) error {
 	if err := b.gate.admit(callingOp, true); err != nil {
 		return fail("scan", prefix, err)
