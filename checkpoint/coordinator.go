@@ -412,6 +412,10 @@ func (c *Coordinator) List() ([]Info, error) {
 	infos := make([]Info, 0, len(ids))
 	for _, id := range ids {
 		r, err := OpenFile(c.path(id))
+		if errors.Is(err, ErrUnsupportedVersion) {
+			c.log.Warn("list: skipping a checkpoint of a newer format version, which this statekit cannot read", "id", id, "err", err)
+			continue
+		}
 		if err != nil {
 			c.log.Warn("list: skipping an unreadable checkpoint", "id", id, "err", err)
 			continue

@@ -81,7 +81,9 @@ func (c Config) WithUpdateRetries(n int) Config { c.updateRetries = n; return c 
 // store opens again once half the reserve is free.
 //
 // The guard asks the filesystem only once the writes since its last look have
-// used a quarter of the room it found, so it costs an atomic add per write.
+// used a quarter of the room it found (and at most a quarter of the reserve, so
+// that other writers on the filesystem are noticed), so it costs an atomic add
+// per write.
 // The reserve must also hold what Badger's background compactions write
 // before they delete what they replace: a few tables (64 MiB each) for the
 // defaults. The guard is off on systems that do not report free space

@@ -39,7 +39,9 @@ const fullRecheck = 20 * time.Millisecond
 // free, and it refills the budget with a quarter of what is free beyond what
 // must stay: the reserve, plus the memtables Badger has yet to write out as
 // tables (the size of its .mem files). A write costs about twice its size on
-// disk (the log, then the table), so the quarter leaves a margin.
+// disk (the log, then the table), so the quarter leaves a margin. The budget
+// is at most a quarter of the reserve, so that space taken by other writers
+// on the filesystem is seen before the reserve is gone.
 type diskGuard struct {
 	dir      string
 	reserve  int64
@@ -114,7 +116,9 @@ func (g *diskGuard) look(n int64, del bool) error {
 			g.log.Info("disk has room again: writes accepted", "dir", g.dir, "free", free)
 		}
 		g.full = false
-		g.budget.Store(headroom/4 - n)
+		// At most a quarter of the reserve between looks, so that other
+		// writers on the filesystem are noticed before they eat the reserve.
+		g.budget.Store(min(headroom/4, max(g.reserve/4, 1<<20)) - n)
 		return nil
 	}
 	err := fmt.Errorf("%w: %w: %d bytes free on the filesystem of %s; %d must stay free (reserve %d, memtables to write out %d)",

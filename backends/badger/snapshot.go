@@ -85,7 +85,11 @@ func (b *Backend) Snapshot(ctx context.Context) iter.Seq2[runtime.Entry, error] 
 const restoreFlushBytes = 8 << 20
 
 // Restore replaces all contents with entries, holding every other operation off
-// until it is done. Up to 4096 entries are written with one batch. Beyond that,
+// until it is done. It first waits for the operations in flight; while one that
+// runs the caller's code is among them (a Scan callback, a Snapshot loop, an
+// UpdateFunc), new operations are still admitted, since they may come from that
+// code, so Restore starts once no such operation is left. Its wait ends with
+// ctx. Up to 4096 entries are written with one batch. Beyond that,
 // while the keys ascend strictly, it bulk-loads them with Badger's
 // StreamWriter; from the first key out of order on, it writes the rest through
 // a WriteBatch (the last of duplicate keys wins). Entries already expired are
