@@ -51,7 +51,8 @@ const gatePoll = 100 * time.Microsecond
 // admit admits an operation of the given kind. It fails with ErrClosed once
 // Close has begun. While a Restore waits or runs it waits (wait true) or fails
 // at once with errRestoring (wait false), unless an operation running the
-// caller's code is in flight, which lets the new one in.
+// caller's code is in flight, which lets the new one in: at once if it is a
+// plain one, after nestedGrace if it runs the caller's code too.
 //
 // Why a Restore that has seen active == 0 is alone: an operation increments
 // active before it reads excl, and a Restore sets excl before it reads active,
@@ -60,6 +61,8 @@ const gatePoll = 100 * time.Microsecond
 // each of which was admitted after the Restore's read under the same rule. The
 // first of them found calling == 0 and backed off: none gets in.
 func (g *gate) admit(kind gateKind, wait bool) error {
+	var since time.Time // when a calling operation began to wait
+	patient := false    // it has waited nestedGrace
 	for {
 		if g.closed.Load() {
 			return runtime.ErrClosed
@@ -69,7 +72,7 @@ func (g *gate) admit(kind gateKind, wait bool) error {
 			g.active.Add(-1)
 			return runtime.ErrClosed
 		}
-		if !g.excl.Load() || g.calling.Load() > 0 {
+		if !g.excl.Load() || (g.calling.Load() > 0 && (kind == plainOp || patient)) {
 			if kind == callingOp {
 				g.calling.Add(1)
 			}
@@ -79,9 +82,24 @@ func (g *gate) admit(kind gateKind, wait bool) error {
 		if !wait {
 			return errRestoring
 		}
+		if kind == callingOp {
+			if since.IsZero() {
+				since = time.Now()
+			} else if time.Since(since) >= nestedGrace {
+				patient = true
+			}
+		}
 		time.Sleep(gatePoll)
 	}
 }
+
+// nestedGrace is how long a new operation that runs the caller's code (a
+// Scan, an Update) waits while a Restore waits, before it is let in because a
+// calling operation is in flight (it may be nested in it). Plain operations are
+// let in at once; making new Scans wait lets the Restore start once the Scans
+// in flight end, instead of waiting for a gap between overlapping Scans that
+// may never come.
+const nestedGrace = 5 * time.Millisecond
 
 // exit ends an operation admit admitted.
 func (g *gate) exit(kind gateKind) {
