@@ -2,6 +2,7 @@ package backendtest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -140,3 +141,29 @@ func (s *suite) testReentryDuringRestore(t *testing.T) {
 
 // errSkip marks a case the backend cannot run.
 var errSkip = fmt.Errorf("skip")
+
+// testNestedUpdate: an UpdateFunc that updates its own key breaks the rule
+// that fn be free of side effects, and cannot succeed as written (the inner
+// write always invalidates the outer one). It must still end: with nil, with
+// an error wrapping runtime.ErrConflict, or when its ctx ends; never hang.
+func (s *suite) testNestedUpdate(t *testing.T) {
+	b := s.open(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	key := []byte("nested")
+	done := make(chan error, 1)
+	go func() {
+		done <- runtime.Update(ctx, b, key, func(old []byte, found bool) ([]byte, bool, error) {
+			err := runtime.Update(ctx, b, key, func([]byte, bool) ([]byte, bool, error) { return []byte("inner"), true, nil })
+			return []byte("outer"), true, err
+		})
+	}()
+	select {
+	case err := <-done:
+		if err != nil && !errors.Is(err, runtime.ErrConflict) && !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("nested Update: %v; want nil, ErrConflict or the ctx's deadline", err)
+		}
+	case <-time.After(hangTimeout):
+		t.Fatalf("hang: an Update nested in an UpdateFunc on its own key did not end within %v of its ctx's deadline", hangTimeout)
+	}
+}

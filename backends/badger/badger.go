@@ -241,20 +241,23 @@ const stripeWait = time.Second
 // can give up.
 type stripe struct{ ch chan struct{} }
 
-// lock takes the stripe and reports whether it did: false after stripeWait.
-func (s *stripe) lock() bool {
+// lock takes the stripe and reports whether it did: false after stripeWait,
+// an error when ctx ends first.
+func (s *stripe) lock(ctx context.Context) (bool, error) {
 	select {
 	case s.ch <- struct{}{}:
-		return true
+		return true, nil
 	default:
 	}
 	t := time.NewTimer(stripeWait)
 	defer t.Stop()
 	select {
 	case s.ch <- struct{}{}:
-		return true
+		return true, nil
 	case <-t.C:
-		return false
+		return false, nil
+	case <-ctx.Done():
+		return false, ctx.Err()
 	}
 }
 
@@ -364,7 +367,12 @@ func (b *Backend) Update(ctx context.Context, key []byte, ttl time.Duration, fn 
 		return fail("update", key, err)
 	}
 	defer b.gate.exit(callingOp)
-	if st := &b.updates[maphash.Bytes(b.seed, key)%uint64(len(b.updates))]; st.lock() {
+	st := &b.updates[maphash.Bytes(b.seed, key)%uint64(len(b.updates))]
+	locked, err := st.lock(ctx)
+	if err != nil {
+		return fail("update", key, err)
+	}
+	if locked {
 		defer st.unlock()
 	}
 
