@@ -213,6 +213,9 @@ func (c *Coordinator) loop(ctx context.Context, done chan struct{}) {
 }
 
 func (c *Coordinator) tick(ctx context.Context) {
+	if ctx.Err() != nil { // stopped while the tick was pending
+		return
+	}
 	if c.lock(ctx) != nil {
 		return
 	}

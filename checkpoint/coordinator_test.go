@@ -517,8 +517,8 @@ func TestShutdownCancelIsNotAFailure(t *testing.T) {
 		t.Fatalf("Shutdown: %v", err)
 	}
 	s := c.Stats()
-	if s.CheckpointFailures != 0 || s.CheckpointsCancelled != 1 || s.CheckpointsCreated != 1 {
-		t.Errorf("stats %+v: want 0 failures, 1 cancelled, 1 created (the final one)", s)
+	if s.CheckpointFailures != 0 || s.CheckpointsCancelled < 1 || s.CheckpointsCreated != 1 {
+		t.Errorf("stats %+v: want 0 failures, the periodic one cancelled, 1 created (the final one)", s)
 	}
 	mu.Lock()
 	defer mu.Unlock()

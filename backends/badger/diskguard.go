@@ -98,7 +98,8 @@ func (g *diskGuard) look(n int64, del bool) error {
 	}
 	g.lastLook = now
 	free, ok := freeSpace(g.dir)
-	if !ok {
+	if !ok { // statfs failed: look again after a while, not on every write
+		g.budget.Store(max(g.reserve/4, 1<<20))
 		return nil
 	}
 	pending := dirBytes(g.dir, ".mem")
