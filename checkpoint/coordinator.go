@@ -27,6 +27,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -76,7 +77,12 @@ type Info struct {
 type Stats struct {
 	CheckpointsCreated, CheckpointFailures, Restores, RestoreFailures uint64
 	// CorruptSkipped counts corrupt checkpoints RestoreLatest passed over.
-	CorruptSkipped         uint64
+	CorruptSkipped uint64
+	// CheckpointsCancelled counts checkpoints stopped because their context
+	// was cancelled (by Shutdown stopping the periodic loop, or by the
+	// caller): not failures, so not in CheckpointFailures. A context deadline
+	// that expires is a failure.
+	CheckpointsCancelled   uint64
 	LastCheckpointTime     time.Time
 	LastCheckpointDuration time.Duration
 	LastRestoreDuration    time.Duration
@@ -93,9 +99,9 @@ type Coordinator struct {
 	log      *slog.Logger
 	clock    runtime.Clock
 
-	mu       sync.Mutex // one checkpoint or restore at a time; guards the fields below
-	lastID   time.Time  // creation time of the newest checkpoint ID in Dir
-	lastTake time.Time  // when the last checkpoint was taken, for MinInterval
+	mu       chan struct{} // held (full) by the one checkpoint or restore running; guards the fields below
+	lastID   time.Time     // creation time of the newest checkpoint ID in Dir
+	lastTake time.Time     // when the last checkpoint was taken, for MinInterval
 	closed   bool
 
 	statsMu sync.Mutex
@@ -117,6 +123,8 @@ func New(b runtime.Backend, interval time.Duration, opts Options) (*Coordinator,
 	switch {
 	case b == nil:
 		return nil, bad("backend", nil, "is nil")
+	case isNil(b):
+		return nil, bad("backend", fmt.Sprintf("(%T)(nil)", b), "is a nil pointer: every call on it would panic")
 	case interval <= 0:
 		return nil, bad("interval", interval, "must be positive")
 	case opts.Dir == "":
@@ -132,7 +140,7 @@ func New(b runtime.Backend, interval time.Duration, opts Options) (*Coordinator,
 	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("checkpoint: %w", err)
 	}
-	c := &Coordinator{b: b, interval: interval, opts: opts, log: opts.Logger, clock: opts.Clock}
+	c := &Coordinator{b: b, interval: interval, opts: opts, log: opts.Logger, clock: opts.Clock, mu: make(chan struct{}, 1)}
 	if c.log == nil {
 		c.log = slog.Default()
 	}
@@ -159,6 +167,16 @@ func New(b runtime.Backend, interval time.Duration, opts Options) (*Coordinator,
 		}
 	}
 	return c, nil
+}
+
+// isNil reports whether b is a typed nil (a nil pointer, map, slice, func or
+// channel in a non-nil interface).
+func isNil(b runtime.Backend) bool {
+	switch v := reflect.ValueOf(b); v.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Chan, reflect.Interface:
+		return v.IsNil()
+	}
+	return false
 }
 
 // Start starts taking a checkpoint every interval until ctx is cancelled or
@@ -195,9 +213,17 @@ func (c *Coordinator) loop(ctx context.Context, done chan struct{}) {
 }
 
 func (c *Coordinator) tick(ctx context.Context) {
-	c.mu.Lock()
-	young := !c.lastTake.IsZero() && c.clock.Now().Sub(c.lastTake) < c.opts.MinInterval
-	c.mu.Unlock()
+	if ctx.Err() != nil { // stopped while the tick was pending
+		return
+	}
+	if c.lock(ctx) != nil {
+		return
+	}
+	// A clock that went back (a negative age) does not make the last
+	// checkpoint young: periodic checkpoints would stop until it caught up.
+	age := c.clock.Now().Sub(c.lastTake)
+	young := !c.lastTake.IsZero() && age >= 0 && age < c.opts.MinInterval
+	c.unlock()
 	if young {
 		c.log.Debug("periodic checkpoint skipped: the last one is younger than MinInterval")
 		return
@@ -209,30 +235,67 @@ func (c *Coordinator) tick(ctx context.Context) {
 
 // nextID returns a creation time for a new checkpoint: now, or just after the
 // newest existing ID, so that IDs sort by creation even if the clock goes back.
-// c.mu must be held.
-func (c *Coordinator) nextID() time.Time {
+// A time outside the years 0000-9999 has no ID (the file would be invisible to
+// List, restores and retention): an error. c.mu must be held.
+func (c *Coordinator) nextID() (time.Time, error) {
 	t := c.clock.Now().UTC()
 	if !t.After(c.lastID) {
 		t = c.lastID.Add(time.Nanosecond)
 	}
+	if y := t.Year(); y < 0 || y > 9999 {
+		return time.Time{}, fmt.Errorf("checkpoint: create: %w: the clock reads %v, and checkpoint IDs hold the years 0000-9999", runtime.ErrInvalidArgument, t)
+	}
 	c.lastID = t
-	return t
+	return t, nil
 }
 
+// lock takes c.mu, or gives up when ctx ends: a caller that waits for a
+// checkpoint or restore in progress can always be stopped.
+func (c *Coordinator) lock(ctx context.Context) error {
+	select {
+	case c.mu <- struct{}{}:
+		return nil
+	default:
+	}
+	select {
+	case c.mu <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (c *Coordinator) unlock() { <-c.mu }
+
 // CreateCheckpoint takes a checkpoint now, then applies retention. Concurrent
-// calls run one after another.
+// calls run one after another (a call waiting for another gives up when its
+// ctx ends). A checkpoint whose ctx is cancelled stops,
+// leaves no file, and is counted in CheckpointsCancelled, not as a failure.
 func (c *Coordinator) CreateCheckpoint(ctx context.Context) (Info, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	if err := c.lock(ctx); err != nil {
+		return Info{}, fmt.Errorf("checkpoint: create: waiting for the checkpoint or restore in progress: %w", err)
+	}
+	defer c.unlock()
 	if c.closed {
 		return Info{}, fmt.Errorf("checkpoint: create: %w", runtime.ErrClosed)
 	}
 	start := time.Now()
-	created := c.nextID()
+	created, err := c.nextID()
+	if err != nil {
+		c.count(func(s *Stats) { s.CheckpointFailures++ })
+		c.log.Error("checkpoint failed", "err", err)
+		return Info{}, err
+	}
 	id := formatID(created)
 	info, err := writeFile(ctx, c.opts.Dir, id, created, c.clock.Now(), c.opts.Compress, c.entries(ctx))
 	took := time.Since(start)
 	if err != nil {
+		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+			// Stopped on purpose (by Shutdown, or the caller): not a failure.
+			c.count(func(s *Stats) { s.CheckpointsCancelled++ })
+			c.log.Info("checkpoint cancelled", "id", id, "err", err)
+			return Info{}, err
+		}
 		c.count(func(s *Stats) { s.CheckpointFailures++ })
 		c.log.Error("checkpoint failed", "id", id, "err", err)
 		return Info{}, err
@@ -276,8 +339,13 @@ func (c *Coordinator) entries(ctx context.Context) iter.Seq2[runtime.Entry, erro
 
 // retain deletes checkpoints beyond the newest MaxCheckpoints valid ones. The
 // checkpoint just written (newest) is always kept. Validity here is the cheap
-// check of OpenFile (header, trailer, size); files that fail it do not count,
-// and are deleted once older than a kept one. c.mu must be held.
+// check of OpenFile (header, trailer, size). It deletes only what it has
+// positively identified: a valid checkpoint older than the kept ones, or a file
+// of this format (its magic) that is damaged, once older than a kept one. It
+// keeps, and names in a warning, a file of a newer format version (written by
+// a newer statekit: after a rollback, the newest state may be in it), a file it
+// could not read (an I/O error may be transient), and a file that is not a
+// checkpoint at all. c.mu must be held.
 func (c *Coordinator) retain(newest string) {
 	ids, err := c.ids()
 	if err != nil {
@@ -287,15 +355,25 @@ func (c *Coordinator) retain(newest string) {
 	kept := 0
 	for _, id := range ids { // newest first
 		path := c.path(id)
-		if kept < c.opts.MaxCheckpoints || id == newest {
-			r, err := OpenFile(path)
-			if err == nil {
-				r.Close()
+		status, err := examine(path)
+		switch status {
+		case fileValid:
+			if kept < c.opts.MaxCheckpoints || id == newest {
 				kept++
 				continue
 			}
+		case fileUnsupported:
+			c.log.Warn("retention: keeping a checkpoint of a newer format version, which this statekit cannot read", "id", id, "err", err)
+			continue
+		case fileUnreadable:
+			c.log.Warn("retention: keeping a checkpoint it could not read", "id", id, "err", err)
+			continue
+		case fileForeign:
+			c.log.Warn("retention: keeping a file that is not a statekit checkpoint", "id", id, "err", err)
+			continue
+		case fileDamaged:
 			if kept == 0 {
-				c.log.Warn("retention: keeping an unreadable checkpoint newer than every valid one", "id", id, "err", err)
+				c.log.Warn("retention: keeping a damaged checkpoint newer than every valid one", "id", id, "err", err)
 				continue
 			}
 		}
@@ -303,7 +381,7 @@ func (c *Coordinator) retain(newest string) {
 			c.log.Error("retention: deleting a checkpoint", "id", id, "err", err)
 			continue
 		}
-		c.log.Debug("retention: deleted a checkpoint", "id", id)
+		c.log.Debug("retention: deleted a checkpoint", "id", id, "damaged", status == fileDamaged)
 	}
 }
 
@@ -337,6 +415,10 @@ func (c *Coordinator) List() ([]Info, error) {
 	infos := make([]Info, 0, len(ids))
 	for _, id := range ids {
 		r, err := OpenFile(c.path(id))
+		if errors.Is(err, ErrUnsupportedVersion) {
+			c.log.Warn("list: skipping a checkpoint of a newer format version, which this statekit cannot read", "id", id, "err", err)
+			continue
+		}
 		if err != nil {
 			c.log.Warn("list: skipping an unreadable checkpoint", "id", id, "err", err)
 			continue
@@ -349,10 +431,16 @@ func (c *Coordinator) List() ([]Info, error) {
 
 // RestoreLatest restores the newest valid checkpoint, trying older ones when
 // newer ones are corrupt (each skip is logged and counted). It returns
-// ErrNoCheckpoint when none is valid; the backend is then unchanged.
+// ErrNoCheckpoint when none is valid; the backend is then unchanged. When it
+// meets a checkpoint of a newer format version (written by a newer statekit,
+// before a rollback) it stops with an error wrapping ErrUnsupportedVersion
+// that names it, rather than restore an older state: restore an older one by
+// ID with Restore if that is what you want. An I/O error also stops it.
 func (c *Coordinator) RestoreLatest(ctx context.Context) (Info, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	if err := c.lock(ctx); err != nil {
+		return Info{}, fmt.Errorf("checkpoint: restore: waiting for the checkpoint or restore in progress: %w", err)
+	}
+	defer c.unlock()
 	if c.closed {
 		return Info{}, fmt.Errorf("checkpoint: restore: %w", runtime.ErrClosed)
 	}
@@ -365,6 +453,12 @@ func (c *Coordinator) RestoreLatest(ctx context.Context) (Info, error) {
 		switch {
 		case err == nil:
 			return info, nil
+		case errors.Is(err, ErrUnsupportedVersion):
+			// Restoring an older one would silently go back in time past
+			// the state in this one.
+			c.log.Error("restore: the newest checkpoint is of a newer format version, which this statekit cannot read", "id", id, "err", err)
+			return Info{}, fmt.Errorf("checkpoint: restore latest from %s: checkpoint %s was written by a newer statekit, in a format this version cannot read; "+
+				"run a statekit that reads it, or restore an older checkpoint by ID with Restore (without the state of %s): %w", c.opts.Dir, id, id, err)
 		case errors.Is(err, runtime.ErrCorrupt):
 			c.count(func(s *Stats) { s.CorruptSkipped++ })
 			c.log.Warn("restore: skipping a corrupt checkpoint", "id", id, "err", err)
@@ -382,8 +476,10 @@ func (c *Coordinator) Restore(ctx context.Context, id string) error {
 	if _, err := parseID(id); err != nil {
 		return fmt.Errorf("checkpoint: restore: %w", err)
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	if err := c.lock(ctx); err != nil {
+		return fmt.Errorf("checkpoint: restore: waiting for the checkpoint or restore in progress: %w", err)
+	}
+	defer c.unlock()
 	if c.closed {
 		return fmt.Errorf("checkpoint: restore: %w", runtime.ErrClosed)
 	}
@@ -500,9 +596,9 @@ func (c *Coordinator) Shutdown(ctx context.Context) error {
 		<-done
 	}
 	_, err := c.CreateCheckpoint(ctx)
-	c.mu.Lock()
+	c.mu <- struct{}{}
 	c.closed = true
-	c.mu.Unlock()
+	c.unlock()
 	if err != nil {
 		return fmt.Errorf("checkpoint: shutdown: final checkpoint: %w", err)
 	}

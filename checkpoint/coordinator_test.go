@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -15,6 +16,8 @@ import (
 	"time"
 
 	"github.com/statekit/statekit/backends/backendtest"
+	"github.com/statekit/statekit/backends/badger"
+	"github.com/statekit/statekit/backends/memory"
 	"github.com/statekit/statekit/checkpoint"
 	"github.com/statekit/statekit/runtime"
 )
@@ -454,5 +457,150 @@ func TestPointInTime(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestNewRefusesTypedNil(t *testing.T) {
+	var mem *memory.Backend
+	var bdg *badger.Backend
+	for _, b := range []runtime.Backend{mem, bdg} {
+		_, err := checkpoint.New(b, time.Minute, checkpoint.Options{Dir: t.TempDir(), MaxCheckpoints: 1})
+		if !errors.Is(err, runtime.ErrInvalidArgument) || !strings.Contains(err.Error(), "nil") {
+			t.Errorf("New(%T(nil)): %v, want ErrInvalidArgument naming the nil backend", b, err)
+		}
+	}
+}
+
+// slowOnce is a backend whose first Snapshot blocks until its ctx ends.
+type slowOnce struct {
+	runtime.Backend
+	calls   atomic.Int32
+	started chan struct{}
+}
+
+func (s *slowOnce) Snapshot(ctx context.Context) iter.Seq2[runtime.Entry, error] {
+	if s.calls.Add(1) == 1 {
+		return func(yield func(runtime.Entry, error) bool) {
+			close(s.started)
+			<-ctx.Done()
+			yield(runtime.Entry{}, ctx.Err())
+		}
+	}
+	return s.Backend.(runtime.Snapshotter).Snapshot(ctx)
+}
+
+func (s *slowOnce) Restore(ctx context.Context, e iter.Seq2[runtime.Entry, error]) error {
+	return s.Backend.(runtime.Snapshotter).Restore(ctx, e)
+}
+
+// TestShutdownCancelIsNotAFailure: Shutdown cancelling a periodic checkpoint
+// in flight logs no error and counts no failure.
+func TestShutdownCancelIsNotAFailure(t *testing.T) {
+	var logs strings.Builder
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return logs.Write(p)
+	}), nil))
+	b := &slowOnce{Backend: newMemory(t, nil), started: make(chan struct{})}
+	fill(t, b.Backend, 5)
+	c, err := checkpoint.New(b, time.Millisecond, checkpoint.Options{Dir: t.TempDir(), MaxCheckpoints: 2, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	<-b.started
+	if err := c.Shutdown(context.Background()); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	s := c.Stats()
+	if s.CheckpointFailures != 0 || s.CheckpointsCancelled < 1 || s.CheckpointsCreated != 1 {
+		t.Errorf("stats %+v: want 0 failures, the periodic one cancelled, 1 created (the final one)", s)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if strings.Contains(logs.String(), "level=ERROR") {
+		t.Errorf("an ERROR was logged:\n%s", logs.String())
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestClockBackKeepsPeriodicCheckpoints: a clock that goes back does not make
+// the last checkpoint "younger than MinInterval" until it catches up.
+func TestClockBackKeepsPeriodicCheckpoints(t *testing.T) {
+	clock := runtime.NewManualClock(epoch)
+	c, err := checkpoint.New(newMemory(t, nil), 5*time.Millisecond, checkpoint.Options{Dir: t.TempDir(), MaxCheckpoints: 2, Clock: clock, MinInterval: time.Hour, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Shutdown(context.Background())
+	if _, err := c.CreateCheckpoint(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	clock.Set(epoch.Add(-24 * time.Hour))
+	waitFor(t, func() bool { return c.Stats().CheckpointsCreated >= 2 })
+}
+
+// TestClockBeyondIDs: a clock past the year 9999 has no checkpoint ID: an
+// error, and no file that List, restores and retention could not see.
+func TestClockBeyondIDs(t *testing.T) {
+	for _, at := range []time.Time{time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(20000, 1, 1, 0, 0, 0, 0, time.UTC)} {
+		clock := runtime.NewManualClock(at)
+		c, dir := newCoordinator(t, newMemory(t, nil), checkpoint.Options{Clock: clock})
+		if _, err := c.CreateCheckpoint(context.Background()); !errors.Is(err, runtime.ErrInvalidArgument) {
+			t.Errorf("clock at %v: CreateCheckpoint = %v, want ErrInvalidArgument", at, err)
+		}
+		assertFiles(t, dir, nil)
+	}
+}
+
+// TestWaitForCoordinatorEndsWithContext: a Scan callback that checkpoints while
+// RestoreLatest (holding the coordinator) waits for that Scan does not hang:
+// the checkpoint gives up with its ctx, then the restore completes.
+func TestWaitForCoordinatorEndsWithContext(t *testing.T) {
+	ctx := context.Background()
+	b := newBadger(t)
+	fill(t, b, 10)
+	c, _ := newCoordinator(t, b, checkpoint.Options{})
+	if _, err := c.CreateCheckpoint(ctx); err != nil {
+		t.Fatal(err)
+	}
+	restored := make(chan error, 1)
+	scanErr := make(chan error, 1)
+	go func() {
+		first := true
+		scanErr <- b.Scan(ctx, nil, func(_, _ []byte) error {
+			if !first {
+				return nil
+			}
+			first = false
+			go func() { _, err := c.RestoreLatest(ctx); restored <- err }()
+			time.Sleep(100 * time.Millisecond) // RestoreLatest holds the coordinator, waits for this Scan
+			wctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+			defer cancel()
+			if _, err := c.CreateCheckpoint(wctx); !errors.Is(err, context.DeadlineExceeded) {
+				return fmt.Errorf("CreateCheckpoint inside the Scan: %v, want DeadlineExceeded", err)
+			}
+			return nil
+		})
+	}()
+	for _, ch := range []chan error{scanErr, restored} {
+		select {
+		case err := <-ch:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("hang")
+		}
 	}
 }

@@ -174,10 +174,16 @@ func TestCorruptRestoreChangesNothing(t *testing.T) {
 // change the trailer's fields before the checksum is computed.
 func craft(t *testing.T, body []byte, entries uint64, patch func(raw, stored, count *uint64)) string {
 	t.Helper()
+	return craftVersion(t, 1, body, entries, patch)
+}
+
+// craftVersion is craft for a file of format version v.
+func craftVersion(t *testing.T, v uint16, body []byte, entries uint64, patch func(raw, stored, count *uint64)) string {
+	t.Helper()
 	var buf bytes.Buffer
 	head := make([]byte, 32)
 	copy(head, []byte{0x89, 'S', 'K', 'C', 'K', 'P', '\r', '\n'})
-	binary.LittleEndian.PutUint16(head[8:], 1)
+	binary.LittleEndian.PutUint16(head[8:], v)
 	buf.Write(head)
 	buf.Write(body)
 	raw, stored, count := uint64(len(body)), uint64(len(body)), entries
@@ -221,12 +227,13 @@ func TestHostileRecords(t *testing.T) {
 		{"empty key", record("", "v", 0), 1, "key length 0"},
 		{"key too long", binary.AppendUvarint([]byte{0}, runtime.MaxKeySize+1), 1, "key length 65001"},
 		{"shares more than the previous key has", append(record("ab", "v", 0), 3, 1, 'c', 1, 'v', 0), 2, "shares 3 bytes with a previous key of 2"},
-		{"count too high", record("k", "v", 0), 2, "1 entries, the trailer says 2"},
+		{"count too high", record("key", "value", 0), 2, "1 entries, the trailer says 2"},
 		{"count too low", append(record("a", "v", 0), record("b", "v", 0)...), 1, "2 entries, the trailer says 1"},
 		{"varint overflows", append([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f}, 0), 1, "overflows"},
 		{"non-minimal varint", []byte{0x81, 0x00, 'k', 1, 'v', 0}, 1, "not minimally encoded"},
 		{"record cut short", record("key", "value", 0)[:6], 1, "value of 5 bytes, but only 0 are left"},
 		{"uncompressed body shorter than the trailer says", record("key", "value", 0)[:6], 1, "uncompressed body of 6 bytes claims 106 raw bytes"},
+		{"more entries than the body can hold", record("k", "v", 0), 1 << 63, "trailer claims 9223372036854775808 entries in 6 raw bytes"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -262,7 +269,8 @@ func TestHostileRecords(t *testing.T) {
 }
 
 // FuzzReader feeds arbitrary bytes to the reader as a checkpoint file: it must
-// never panic, and every failure must wrap runtime.ErrCorrupt.
+// never panic, and every failure must wrap runtime.ErrCorrupt or, for an intact
+// file of a newer format version, checkpoint.ErrUnsupportedVersion.
 func FuzzReader(f *testing.F) {
 	dir := f.TempDir()
 	for i, compress := range []bool{false, true} {
@@ -289,8 +297,12 @@ func FuzzReader(f *testing.F) {
 			t.Fatal(err)
 		}
 		for _, read := range []func(string) error{readAll, entriesOnly} {
-			if err := read(path); err != nil && !errors.Is(err, runtime.ErrCorrupt) {
-				t.Fatalf("error %v does not wrap ErrCorrupt", err)
+			err := read(path)
+			if err != nil && !errors.Is(err, runtime.ErrCorrupt) && !errors.Is(err, checkpoint.ErrUnsupportedVersion) {
+				t.Fatalf("error %v wraps neither ErrCorrupt nor ErrUnsupportedVersion", err)
+			}
+			if errors.Is(err, runtime.ErrCorrupt) && errors.Is(err, checkpoint.ErrUnsupportedVersion) {
+				t.Fatalf("error %v is both corrupt and unsupported", err)
 			}
 		}
 	})

@@ -5,25 +5,34 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"time"
 
 	"github.com/statekit/statekit/runtime"
 )
 
-// The file format, version 1 (FORMAT.md has the full description):
+// The file format, version 2 (FORMAT.md has the full description):
 //
-//	header  32 bytes  magic, version, flags, creation time
+//	header  32 bytes  magic, version, flags, creation time (Unix seconds and
+//	                  nanoseconds; version 1: Unix nanoseconds)
 //	body    records (uvarint length of the prefix shared with the previous
 //	        key, uvarint length of the rest, the rest of the key, uvarint value
-//	        length, value, uvarint expiry in Unix nanoseconds or 0);
+//	        length, value, expiry: uvarint 0 for never, else uvarint 1+nanosecond
+//	        and zig-zag varint Unix seconds; version 1: uvarint Unix
+//	        nanoseconds or 0);
 //	        if compressed, a series of independent zstd frames
 //	trailer 64 bytes  entries, raw and stored body sizes, SHA-256 of all that
 //	                  precedes the checksum, end magic
+//
+// Version 1 kept times as Unix nanoseconds, which end in 2262: an entry
+// expiring later (a long TTL on Badger) was lost. Readers read both versions;
+// writers write version 2.
 const (
 	headerSize  = 32
 	trailerSize = 64
-	version     = 1
+	version     = 2 // what writers write
+	version1    = 1 // still read
 
 	flagCompressed = 1 << 0
 	knownFlags     = flagCompressed
@@ -31,6 +40,10 @@ const (
 	// sumOffset is where the checksum starts in the trailer: it covers the
 	// header, the body, and the trailer up to here.
 	sumOffset = 24
+
+	// maxUnixSeconds is the latest Unix second a time.Time can hold;
+	// time.Unix overflows beyond it.
+	maxUnixSeconds = math.MaxInt64 - 62135596800
 )
 
 var (
@@ -40,6 +53,7 @@ var (
 
 // header is the fixed start of a checkpoint file.
 type header struct {
+	version    uint16
 	compressed bool
 	created    time.Time
 }
@@ -53,7 +67,8 @@ func (h header) encode() []byte {
 		flags |= flagCompressed
 	}
 	binary.LittleEndian.PutUint16(b[10:], flags)
-	binary.LittleEndian.PutUint64(b[16:], uint64(h.created.UnixNano()))
+	binary.LittleEndian.PutUint32(b[12:], uint32(h.created.Nanosecond()))
+	binary.LittleEndian.PutUint64(b[16:], uint64(h.created.Unix()))
 	return b
 }
 
@@ -64,20 +79,38 @@ func decodeHeader(b []byte) (header, error) {
 	if !bytes.Equal(b[:8], magic[:]) {
 		return header{}, corrupt("header: bad magic % x: not a statekit checkpoint", b[:8])
 	}
-	if v := binary.LittleEndian.Uint16(b[8:]); v != version {
-		return header{}, fmt.Errorf("%w: header: format version %d, this reader knows %d: %w (%w)", runtime.ErrCorrupt, v, version, ErrUnsupportedVersion, errors.ErrUnsupported)
+	v := binary.LittleEndian.Uint16(b[8:])
+	switch {
+	case v == 0:
+		return header{}, corrupt("header: format version 0")
+	case v > version:
+		// A newer statekit wrote it: not damage, and not to be deleted.
+		return header{}, fmt.Errorf("header: format version %d, this reader knows %d and older: %w (%w)", v, version, ErrUnsupportedVersion, errors.ErrUnsupported)
 	}
 	flags := binary.LittleEndian.Uint16(b[10:])
 	if flags&^knownFlags != 0 {
 		return header{}, corrupt("header: unknown flags %#04x", flags)
 	}
-	if !allZero(b[12:16]) || !allZero(b[24:32]) {
+	h := header{version: v, compressed: flags&flagCompressed != 0}
+	if v == version1 {
+		if !allZero(b[12:16]) || !allZero(b[24:32]) {
+			return header{}, corrupt("header: reserved bytes are not zero")
+		}
+		h.created = time.Unix(0, int64(binary.LittleEndian.Uint64(b[16:]))).UTC()
+		return h, nil
+	}
+	if !allZero(b[24:32]) {
 		return header{}, corrupt("header: reserved bytes are not zero")
 	}
-	return header{
-		compressed: flags&flagCompressed != 0,
-		created:    time.Unix(0, int64(binary.LittleEndian.Uint64(b[16:]))).UTC(),
-	}, nil
+	nsec, sec := binary.LittleEndian.Uint32(b[12:]), int64(binary.LittleEndian.Uint64(b[16:]))
+	if nsec >= 1e9 {
+		return header{}, corrupt("header: creation time has %d nanoseconds", nsec)
+	}
+	if sec > maxUnixSeconds {
+		return header{}, corrupt("header: creation time %d s past the end of time.Time", sec)
+	}
+	h.created = time.Unix(sec, int64(nsec)).UTC()
+	return h, nil
 }
 
 // trailer is the fixed end of a checkpoint file.

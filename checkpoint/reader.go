@@ -11,6 +11,7 @@ import (
 	"hash"
 	"io"
 	"iter"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,7 +27,10 @@ import (
 // Verify checks the whole file; Entries streams its entries.
 //
 // Every problem with the file is an error wrapping runtime.ErrCorrupt that
-// names the file and says what is wrong.
+// names the file and says what is wrong, except two: a file written in a newer
+// format version than this reader knows, intact, is an error wrapping
+// ErrUnsupportedVersion (and not ErrCorrupt: nothing is wrong with it), and an
+// I/O error is the I/O error.
 type Reader struct {
 	f    *os.File
 	path string
@@ -65,6 +69,11 @@ func newReader(f *os.File, path string) (*Reader, error) {
 		return nil, fmt.Errorf("checkpoint %s: %w", path, err)
 	}
 	h, err := decodeHeader(buf)
+	if errors.Is(err, ErrUnsupportedVersion) && !intact(f, size) {
+		// Every version keeps the trailer and its checksum (FORMAT.md), so a
+		// newer file is intact: this one is damaged, its version included.
+		err = corrupt("header: format version %d, and the file's checksum does not match: damaged", binary.LittleEndian.Uint16(buf[8:]))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint %s: %w", path, err)
 	}
@@ -79,6 +88,9 @@ func newReader(f *os.File, path string) (*Reader, error) {
 	if want := uint64(size - headerSize - trailerSize); t.bodyBytes != want {
 		return nil, fmt.Errorf("checkpoint %s: %w", path, corrupt("trailer says the body has %d bytes, the file has room for %d: truncated or damaged", t.bodyBytes, want))
 	}
+	if t.entries > t.rawBytes/minRecordSize {
+		return nil, fmt.Errorf("checkpoint %s: %w", path, corrupt("trailer claims %d entries in %d raw bytes: a record takes at least %d", t.entries, t.rawBytes, minRecordSize))
+	}
 	if !h.compressed && t.rawBytes != t.bodyBytes {
 		return nil, fmt.Errorf("checkpoint %s: %w", path, corrupt("uncompressed body of %d bytes claims %d raw bytes", t.bodyBytes, t.rawBytes))
 	}
@@ -87,6 +99,64 @@ func newReader(f *os.File, path string) (*Reader, error) {
 		f: f, path: path, h: h, t: t,
 		info: Info{ID: id, CreatedAt: h.created, Entries: int64(t.entries), SizeBytes: size, Compressed: h.compressed},
 	}, nil
+}
+
+// fileStatus is what examine makes of a file.
+type fileStatus int
+
+const (
+	fileValid       fileStatus = iota // passes OpenFile's checks
+	fileUnsupported                   // an intact file of a newer format version
+	fileDamaged                       // this format (its magic), damaged
+	fileForeign                       // not a statekit checkpoint (no magic)
+	fileUnreadable                    // an I/O error: may be transient
+)
+
+// examine classifies the file at path with OpenFile's cheap checks, and says
+// why when it is not valid.
+func examine(path string) (fileStatus, error) {
+	r, err := OpenFile(path)
+	switch {
+	case err == nil:
+		r.Close()
+		return fileValid, nil
+	case errors.Is(err, ErrUnsupportedVersion):
+		return fileUnsupported, err
+	case !errors.Is(err, runtime.ErrCorrupt):
+		return fileUnreadable, err
+	}
+	f, ferr := os.Open(path)
+	if ferr != nil {
+		return fileUnreadable, ferr
+	}
+	defer f.Close()
+	head := make([]byte, len(magic))
+	if _, ferr := io.ReadFull(f, head); ferr != nil && !errors.Is(ferr, io.EOF) && !errors.Is(ferr, io.ErrUnexpectedEOF) {
+		return fileUnreadable, ferr
+	}
+	if !bytes.Equal(head, magic[:]) {
+		return fileForeign, err
+	}
+	return fileDamaged, err
+}
+
+// minRecordSize is the smallest record: four one-byte varints (shared, rest,
+// value length, expiry 0), the key wholly shared with the previous one.
+const minRecordSize = 4
+
+// intact reports whether the file of the given size ends with a trailer whose
+// SHA-256 matches the rest: what every format version keeps, so that a file of
+// a newer version can be told from a damaged one without understanding it.
+func intact(f *os.File, size int64) bool {
+	buf := make([]byte, trailerSize)
+	if _, err := f.ReadAt(buf, size-trailerSize); err != nil || !bytes.Equal(buf[56:], endMagic[:]) {
+		return false
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, io.NewSectionReader(f, 0, size-trailerSize+sumOffset)); err != nil {
+		return false
+	}
+	return bytes.Equal(h.Sum(nil), buf[sumOffset:sumOffset+32])
 }
 
 // Info returns the checkpoint's metadata, as its header and trailer state it.
@@ -239,7 +309,7 @@ func (r *Reader) decodeAll(ctx context.Context, out chan<- entryBatch, free <-ch
 		defer zr.Close()
 		body = zr
 	}
-	d := &decoder{br: bufio.NewReaderSize(body, 256<<10), left: r.t.rawBytes, free: free}
+	d := &decoder{br: bufio.NewReaderSize(body, 256<<10), left: r.t.rawBytes, free: free, version: r.h.version}
 	batch := make([]runtime.Entry, 0, batchEntries)
 	for n := uint64(0); ; n++ {
 		if n%batchEntries == batchEntries-1 {
@@ -283,6 +353,8 @@ type decoder struct {
 	slabs [][]byte      // full slabs of the current batch
 	free  <-chan []byte // recycled slabs, or nil
 	prev  []byte        // the previous key: each record shares a prefix with it
+
+	version uint16 // the file's format version
 }
 
 // takeSlabs hands over the slabs of the batch just completed; the slab being
@@ -334,15 +406,37 @@ func (d *decoder) next() (runtime.Entry, bool, error) {
 	if err != nil {
 		return runtime.Entry{}, false, err
 	}
-	exp, err := d.uvarint("expiry")
-	if err != nil {
+	e := runtime.Entry{Key: key, Value: value}
+	if e.ExpiresAt, err = d.expiry(); err != nil {
 		return runtime.Entry{}, false, err
 	}
-	e := runtime.Entry{Key: key, Value: value}
-	if exp != 0 {
-		e.ExpiresAt = time.Unix(0, int64(exp))
-	}
 	return e, true, nil
+}
+
+// expiry reads a record's expiry time; the zero time is never.
+func (d *decoder) expiry() (time.Time, error) {
+	tag, err := d.uvarint("expiry")
+	if err != nil || tag == 0 {
+		return time.Time{}, err
+	}
+	if d.version == version1 { // Unix nanoseconds
+		if tag > math.MaxInt64 {
+			return time.Time{}, corrupt("expiry %d overflows Unix nanoseconds", tag)
+		}
+		return time.Unix(0, int64(tag)), nil
+	}
+	if tag > 1e9 {
+		return time.Time{}, corrupt("expiry nanoseconds %d: want 1+(0..999999999)", tag)
+	}
+	zz, err := d.uvarint("expiry seconds")
+	if err != nil {
+		return time.Time{}, err
+	}
+	sec := int64(zz>>1) ^ -int64(zz&1) // zig-zag, as binary.Varint
+	if sec > maxUnixSeconds {
+		return time.Time{}, corrupt("expiry %d s past the end of time.Time", sec)
+	}
+	return time.Unix(sec, int64(tag-1)), nil
 }
 
 // uvarint reads a minimal unsigned varint, counting its bytes against what is

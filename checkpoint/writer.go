@@ -94,12 +94,8 @@ func encodeEntries(ctx context.Context, body *bodyPipeline, now time.Time, entri
 				return 0, err
 			}
 		}
-		var exp uint64
-		if !e.ExpiresAt.IsZero() {
-			if !e.ExpiresAt.After(now) {
-				continue // already expired: a restore would drop it anyway
-			}
-			exp = uint64(e.ExpiresAt.UnixNano())
+		if !e.ExpiresAt.IsZero() && !e.ExpiresAt.After(now) {
+			continue // already expired: a restore would drop it anyway
 		}
 		shared := commonPrefixLen(prev, e.Key)
 		uv(uint64(shared))
@@ -107,7 +103,12 @@ func encodeEntries(ctx context.Context, body *bodyPipeline, now time.Time, entri
 		body.append(e.Key[shared:]...)
 		uv(uint64(len(e.Value)))
 		body.append(e.Value...)
-		uv(exp)
+		if e.ExpiresAt.IsZero() {
+			uv(0)
+		} else { // any time.Time: seconds and nanoseconds, not Unix nanoseconds (they end in 2262)
+			uv(1 + uint64(e.ExpiresAt.Nanosecond()))
+			body.append(binary.AppendVarint(scratch[:0], e.ExpiresAt.Unix())...)
+		}
 		prev = append(prev[:0], e.Key...)
 		count++
 		if !body.maybeFlush() {

@@ -30,11 +30,11 @@ import (
 	"hash/maphash"
 	"io/fs"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -68,19 +68,18 @@ type Backend struct {
 	cfg Config
 	log *slog.Logger
 
-	// gate lets Close and Restore wait for operations in flight: operations
-	// hold it shared, Close and Restore exclusively. closed is checked before
-	// the gate is taken, so that an operation started inside a Snapshot loop
-	// during Close returns ErrClosed instead of waiting (see enter).
-	gate      sync.RWMutex
-	closed    atomic.Bool
-	restoring atomic.Bool
+	// gate lets Close and Restore wait for operations in flight, without
+	// deadlocking with operations called from inside a Scan callback, a
+	// Snapshot loop or an UpdateFunc (see gate).
+	gate gate
+
+	guard *diskGuard // nil: none (in memory, or free space unknown)
 	// generation counts Restores (see Generation).
 	generation atomic.Uint64
 
 	writes  atomic.Uint64 // for WithFlushEvery
 	syncs   atomic.Uint64 // see Syncs
-	updates [64]sync.Mutex
+	updates [64]stripe
 	seed    maphash.Seed
 
 	gets, hits, puts, deletes, lists atomic.Uint64
@@ -105,12 +104,22 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 			return nil, fmt.Errorf("badger open: %w", err)
 		}
 	}
+	if err := checkOpen(cfg); err != nil {
+		return nil, fmt.Errorf("badger open %s: %w", cfg.dir, err)
+	}
 	opts := cfg.badgerOptions(logger)
 	db, err := bdb.Open(opts)
 	if err != nil {
 		return nil, fmt.Errorf("badger open %s: %w", cfg.dir, err)
 	}
-	return &Backend{db: db, cfg: cfg, log: logger, seed: maphash.MakeSeed()}, nil
+	b := &Backend{db: db, cfg: cfg, log: logger, seed: maphash.MakeSeed(), guard: newDiskGuard(cfg, logger)}
+	if b.guard != nil {
+		b.guard.syncFull = b.sync
+	}
+	for i := range b.updates {
+		b.updates[i].ch = make(chan struct{}, 1)
+	}
+	return b, nil
 }
 
 // badgerOptions translates c into Badger's options.
@@ -142,36 +151,12 @@ func fail(op string, key []byte, err error) error {
 	return runtime.NewError(backendName, op, key, err)
 }
 
-// errRestoring is what a Snapshot started during a Restore returns.
-var errRestoring = fmt.Errorf("%w: a Restore of this backend is running", runtime.ErrConflict)
+// enter admits an operation that does not run the caller's code: it fails with
+// ErrClosed once Close has begun, and waits while a Restore runs.
+func (b *Backend) enter() error { return b.gate.admit(plainOp, true) }
 
-// enter admits an operation: it fails with ErrClosed once Close has begun, and
-// waits while a Restore holds the gate. It never blocks inside the gate's lock,
-// so an operation started from a Snapshot loop cannot deadlock with a pending
-// Close.
-func (b *Backend) enter() error { return b.admit(true) }
-
-// admit is enter; with wait false it fails at once while a Restore runs.
-func (b *Backend) admit(wait bool) error {
-	for {
-		if b.closed.Load() {
-			return runtime.ErrClosed
-		}
-		if b.gate.TryRLock() {
-			if b.closed.Load() {
-				b.gate.RUnlock()
-				return runtime.ErrClosed
-			}
-			return nil
-		}
-		if !wait && b.restoring.Load() {
-			return errRestoring
-		}
-		time.Sleep(100 * time.Microsecond) // Close or Restore holds or wants the gate
-	}
-}
-
-func (b *Backend) exit() { b.gate.RUnlock() }
+// exit ends an operation enter admitted.
+func (b *Backend) exit() { b.gate.exit(plainOp) }
 
 // begin validates key and admits the operation.
 func (b *Backend) begin(op string, key []byte) error {
@@ -183,6 +168,9 @@ func (b *Backend) begin(op string, key []byte) error {
 	}
 	return nil
 }
+
+// writeSize is about what writing key and value costs on disk.
+func writeSize(key, value []byte) int64 { return int64(len(key) + len(value) + entryOverhead) }
 
 // wrote counts n writes and syncs when WithFlushEvery says so.
 func (b *Backend) wrote(n uint64) error {
@@ -210,17 +198,28 @@ func (b *Backend) Syncs() uint64 { return b.syncs.Load() }
 // writes from+1..to included the every-th, 2*every-th... write.
 func crossesMultiple(from, to, every uint64) bool { return to/every != from/every }
 
+// maxExpirySeconds is the latest expiry kept, in Unix seconds: the last second
+// a time.Time holds, so that every expiry reads back as the time it is.
+const maxExpirySeconds = math.MaxInt64 - 62135596800
+
 // expiresAt converts an expiry time to Badger's whole seconds, rounding up so
-// that nothing expires early. The zero time is 0, never.
+// that nothing expires early, and clamping to maxExpirySeconds. The zero time
+// is 0, never.
 func expiresAt(t time.Time) uint64 {
 	if t.IsZero() {
 		return 0
 	}
 	sec := t.Unix()
-	if t.Nanosecond() > 0 {
+	if t.Nanosecond() > 0 && sec < maxExpirySeconds {
 		sec++
 	}
 	return uint64(max(sec, 1))
+}
+
+// expiryTime is the time of a Badger expiry (nonzero), clamped as expiresAt
+// clamps: a value written to the DB directly may be larger.
+func expiryTime(exp uint64) time.Time {
+	return time.Unix(int64(min(exp, maxExpirySeconds)), 0)
 }
 
 // ttlExpiry is the Badger expiry of an entry written now with ttl (0: the
@@ -234,6 +233,37 @@ func (b *Backend) ttlExpiry(ttl time.Duration) uint64 {
 	}
 	return expiresAt(time.Now().Add(ttl))
 }
+
+// stripeWait is the longest an Update waits for its stripe before it goes on
+// without it: only an Update nested in another's fn on the same stripe, or a
+// stripe held that long under extreme contention, waits that long.
+const stripeWait = time.Second
+
+// stripe is one of the striped locks of Update: a channel, so that taking it
+// can give up.
+type stripe struct{ ch chan struct{} }
+
+// lock takes the stripe and reports whether it did: false after stripeWait,
+// an error when ctx ends first.
+func (s *stripe) lock(ctx context.Context) (bool, error) {
+	select {
+	case s.ch <- struct{}{}:
+		return true, nil
+	default:
+	}
+	t := time.NewTimer(stripeWait)
+	defer t.Stop()
+	select {
+	case s.ch <- struct{}{}:
+		return true, nil
+	case <-t.C:
+		return false, nil
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+}
+
+func (s *stripe) unlock() { <-s.ch }
 
 // Get returns a copy of key's value.
 func (b *Backend) Get(_ context.Context, key []byte) ([]byte, bool, error) {
@@ -286,6 +316,9 @@ func (b *Backend) put(key, value []byte, exp uint64) error {
 		return err
 	}
 	defer b.exit()
+	if err := b.guard.take(writeSize(key, value), false); err != nil {
+		return fail("put", key, err)
+	}
 	err := b.db.Update(func(txn *bdb.Txn) error {
 		e := bdb.NewEntry(key, value)
 		e.ExpiresAt = exp
@@ -304,6 +337,9 @@ func (b *Backend) Delete(_ context.Context, key []byte) error {
 		return err
 	}
 	defer b.exit()
+	if err := b.guard.take(writeSize(key, nil), true); err != nil {
+		return fail("delete", key, err)
+	}
 	err := b.db.Update(func(txn *bdb.Txn) error { return txn.Delete(key) })
 	if err == nil {
 		b.deletes.Add(1)
@@ -317,18 +353,30 @@ func (b *Backend) Delete(_ context.Context, key []byte) error {
 // striped locks, so they do not conflict with each other; a transaction that
 // still conflicts (with a Put or a Batch) is retried with jittered backoff, and
 // Update returns runtime.ErrConflict only after WithUpdateRetries retries. fn
-// may run once per attempt.
+// may run once per attempt. fn may call the backend (a Get, say) even while a
+// Restore waits; an Update from inside fn whose key shares the stripe waits
+// for it at most stripeWait, then goes on without it (the transaction keeps
+// it correct), instead of waiting for itself forever.
 func (b *Backend) Update(ctx context.Context, key []byte, ttl time.Duration, fn runtime.UpdateFunc) error {
 	if ttl < 0 {
 		return fail("update", key, fmt.Errorf("%w: negative ttl %v", runtime.ErrInvalidArgument, ttl))
 	}
-	if err := b.begin("update", key); err != nil {
-		return err
+	if !runtime.ValidKey(key) {
+		return fail("update", key, runtime.CheckKey(key))
 	}
-	defer b.exit()
-	mu := &b.updates[maphash.Bytes(b.seed, key)%uint64(len(b.updates))]
-	mu.Lock()
-	defer mu.Unlock()
+	// fn is the caller's code and may call the backend: admitted as such.
+	if err := b.gate.admit(callingOp, true); err != nil {
+		return fail("update", key, err)
+	}
+	defer b.gate.exit(callingOp)
+	st := &b.updates[maphash.Bytes(b.seed, key)%uint64(len(b.updates))]
+	locked, err := st.lock(ctx)
+	if err != nil {
+		return fail("update", key, err)
+	}
+	if locked {
+		defer st.unlock()
+	}
 
 	var fnErr error
 	var kept bool
@@ -357,10 +405,13 @@ func (b *Backend) Update(ctx context.Context, key []byte, ttl time.Duration, fn 
 			}
 		}
 		kept = keep
+		if !keep && !found {
+			return nil
+		}
+		if err := b.guard.take(writeSize(key, value), !keep); err != nil {
+			return err
+		}
 		if !keep {
-			if !found {
-				return nil
-			}
 			return txn.Delete(key)
 		}
 		e := bdb.NewEntry(key, value)
@@ -438,12 +489,15 @@ func (b *Backend) ListKeys(ctx context.Context, prefix []byte) ([][]byte, error)
 
 // Scan calls fn for each entry whose key starts with prefix, in ascending key
 // order, from one read transaction: what fn sees is one point in time. key and
-// value are valid only during fn.
+// value are valid only during fn. fn may call the backend (delete what it
+// visits, say), even while a Restore waits to start: the Restore waits for
+// the Scan. fn must not call Close or Restore of this backend, which wait for
+// the Scan to end.
 func (b *Backend) Scan(ctx context.Context, prefix []byte, fn func(key, value []byte) error) error {
-	if err := b.enter(); err != nil {
+	if err := b.gate.admit(callingOp, true); err != nil {
 		return fail("scan", prefix, err)
 	}
-	defer b.exit()
+	defer b.gate.exit(callingOp)
 	b.lists.Add(1)
 	if err := ctx.Err(); err != nil {
 		return fail("scan", prefix, err)
@@ -548,11 +602,9 @@ func (b *Backend) Stats() runtime.Stats {
 // iterations in progress end with runtime.ErrClosed. Later calls return
 // runtime.ErrClosed; Close itself is idempotent.
 func (b *Backend) Close() error {
-	if b.closed.Swap(true) {
+	if !b.gate.close() {
 		return nil
 	}
-	b.gate.Lock()
-	defer b.gate.Unlock()
 	return fail("close", nil, b.db.Close())
 }
 

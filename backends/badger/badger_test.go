@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -24,6 +25,7 @@ import (
 
 func TestMain(m *testing.M) {
 	testproc.RunChild(childDirEnv, crashChild)
+	runDiskFullChild()
 	goleak.VerifyTestMain(m)
 }
 
@@ -103,6 +105,7 @@ func TestConfigErrors(t *testing.T) {
 		{"negative flush interval", badger.NewConfig(t.TempDir()).WithFlushEvery(-5), "WithFlushEvery"},
 		{"negative ttl", badger.NewConfig(t.TempDir()).WithTTL(-time.Second), "WithTTL"},
 		{"negative retries", badger.NewConfig(t.TempDir()).WithUpdateRetries(-1), "WithUpdateRetries"},
+		{"negative disk reserve", badger.NewConfig(t.TempDir()).WithDiskReserve(-1), "WithDiskReserve"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -348,5 +351,102 @@ func TestKillAfterFlushLosesNothing(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestNestedUpdateSameKey: an UpdateFunc that updates its own key (so the same
+// stripe lock) neither hangs nor loses the outer update's atomicity: it ends
+// with nil or ErrConflict, within the stripe wait per attempt.
+func TestNestedUpdateSameKey(t *testing.T) {
+	b := open(t, badger.NewConfig(t.TempDir()).WithUpdateRetries(1))
+	ctx := context.Background()
+	key := []byte("k")
+	done := make(chan error, 1)
+	go func() {
+		done <- b.Update(ctx, key, 0, func(old []byte, found bool) ([]byte, bool, error) {
+			err := b.Update(ctx, key, 0, func([]byte, bool) ([]byte, bool, error) { return []byte("inner"), true, nil })
+			return []byte("outer"), true, err
+		})
+	}()
+	select {
+	case err := <-done:
+		if err != nil && !errors.Is(err, runtime.ErrConflict) {
+			t.Fatalf("nested Update: %v, want nil or ErrConflict", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("an Update nested in an UpdateFunc on the same key hung")
+	}
+}
+
+// TestRestoreWaitEndsWithContext: a Restore waiting for a Scan that does not
+// end (here, one that itself waits for the Restore) gives up when its ctx
+// ends, and changes nothing.
+func TestRestoreWaitEndsWithContext(t *testing.T) {
+	b := open(t, badger.NewConfig(t.TempDir()))
+	ctx := context.Background()
+	if err := b.Put(ctx, []byte("k"), []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	scanning := make(chan struct{})
+	scanDone := make(chan error, 1)
+	go func() {
+		scanDone <- b.Scan(ctx, nil, func(_, _ []byte) error {
+			close(scanning)
+			<-release
+			return nil
+		})
+	}()
+	<-scanning
+	rctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	err := b.Restore(rctx, func(yield func(runtime.Entry, error) bool) {})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Restore waiting for a Scan past its deadline: %v, want DeadlineExceeded", err)
+	}
+	close(release)
+	if err := <-scanDone; err != nil {
+		t.Fatal(err)
+	}
+	if v, ok, err := b.Get(ctx, []byte("k")); err != nil || !ok || string(v) != "v" {
+		t.Fatalf("after the abandoned Restore: %q, %v, %v", v, ok, err)
+	}
+}
+
+// TestExpiryExtremes: every expiry time Badger accepts reads back as a time at
+// or after it (whole seconds), never as one in the past.
+func TestExpiryExtremes(t *testing.T) {
+	ctx := context.Background()
+	b := open(t, badger.NewConfig(t.TempDir()))
+	last := time.Unix(math.MaxInt64-62135596800, 999_999_999) // the latest time.Time
+	tests := []struct {
+		key  string
+		exp  time.Time
+		want time.Time
+	}{
+		{"2262", time.Unix(0, math.MaxInt64), time.Unix(0, math.MaxInt64).Truncate(time.Second).Add(time.Second)},
+		{"3000", time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{"last", last, last.Truncate(time.Second)},
+	}
+	wb := b.NewBatch()
+	for _, tc := range tests {
+		if err := wb.PutEntry(runtime.Entry{Key: []byte(tc.key), Value: []byte("v"), ExpiresAt: tc.exp}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := wb.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]time.Time{}
+	for e, err := range b.Snapshot(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[string(e.Key)] = e.ExpiresAt
+	}
+	for _, tc := range tests {
+		if !got[tc.key].Equal(tc.want) {
+			t.Errorf("%s: expiry read back as %v, want %v", tc.key, got[tc.key], tc.want)
+		}
 	}
 }

@@ -58,6 +58,9 @@ func (w *batch) write(op string, key, value []byte, exp uint64, del bool) error 
 		return err
 	}
 	defer w.b.exit()
+	if err := w.b.guard.take(writeSize(key, value), del); err != nil {
+		return fail(op, key, err)
+	}
 	if w.wb == nil {
 		w.wb = w.b.db.NewWriteBatch()
 	}

@@ -22,6 +22,8 @@ type Config struct {
 	inMemory      bool
 	updateRetries int
 	logger        *slog.Logger
+	diskReserve   int64
+	reserveSet    bool // false: DefaultDiskReserve
 }
 
 // DefaultUpdateRetries is how many times Update retries a transaction that
@@ -68,6 +70,37 @@ func (c Config) WithInMemory(on bool) Config { c.inMemory = on; return c }
 // transaction (default DefaultUpdateRetries).
 func (c Config) WithUpdateRetries(n int) Config { c.updateRetries = n; return c }
 
+// WithDiskReserve sets how much free space the store's filesystem keeps
+// (default DefaultDiskReserve, 128 MiB). Badger writes through memory-mapped
+// files, and a write into a full filesystem kills the process with SIGBUS; so
+// a write that would leave less than the reserve free, beyond the memtables
+// Badger has yet to write out as tables, fails instead with an error wrapping
+// ErrDiskFull (and syscall.ENOSPC), and everything written before it is synced
+// to disk. Deletes may use half of the reserve, so a full store can still be
+// pruned. Writes are accepted again as soon as space is freed, and a closed
+// store opens again once half the reserve is free.
+//
+// The guard asks the filesystem only once the writes since its last look have
+// used a quarter of the room it found (and at most a quarter of the reserve, so
+// that other writers on the filesystem are noticed), so it costs an atomic add
+// per write.
+// The reserve must also hold what Badger's background compactions write
+// before they delete what they replace: a few tables (64 MiB each) for the
+// defaults. The guard is off on systems that do not report free space
+// (non-Unix) and in memory.
+func (c Config) WithDiskReserve(bytes int64) Config {
+	c.diskReserve, c.reserveSet = bytes, true
+	return c
+}
+
+// reserveBytes is the reserve in effect.
+func (c Config) reserveBytes() int64 {
+	if !c.reserveSet {
+		return DefaultDiskReserve
+	}
+	return c.diskReserve
+}
+
 // WithLogger sends Badger's logs to l (default slog.Default()). Badger's
 // errors and warnings are logged at Error and Warn; its routine info messages at
 // Debug.
@@ -86,6 +119,8 @@ func (c Config) Validate() error {
 		return bad("WithFlushEvery", c.flushEvery, "must not be negative")
 	case c.ttl < 0:
 		return bad("WithTTL", c.ttl, "must not be negative")
+	case c.diskReserve < 0:
+		return bad("WithDiskReserve", c.diskReserve, "must not be negative")
 	case c.updateRetries < 0:
 		return bad("WithUpdateRetries", c.updateRetries, "must not be negative")
 	case c.inMemory:

@@ -16,3 +16,15 @@ func allocated(fi fs.FileInfo) int64 {
 	}
 	return fi.Size()
 }
+
+// errNoSpace is wrapped by ErrDiskFull's errors.
+var errNoSpace error = syscall.ENOSPC
+
+// freeSpace returns the bytes available to this process on dir's filesystem.
+func freeSpace(dir string) (int64, bool) {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		return 0, false
+	}
+	return int64(st.Bavail) * int64(st.Bsize), true
+}

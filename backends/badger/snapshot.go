@@ -25,11 +25,12 @@ import (
 // snapshot gives.
 func (b *Backend) Snapshot(ctx context.Context) iter.Seq2[runtime.Entry, error] {
 	return func(yield func(runtime.Entry, error) bool) {
-		if err := b.admit(false); err != nil {
+		// The loop's body is the caller's code and may call the backend.
+		if err := b.gate.admit(callingOp, false); err != nil {
 			yield(runtime.Entry{}, fail("snapshot", nil, err))
 			return
 		}
-		defer b.exit()
+		defer b.gate.exit(callingOp)
 		txn := b.db.NewTransaction(false)
 		defer txn.Discard()
 		opts := bdb.DefaultIteratorOptions
@@ -45,7 +46,7 @@ func (b *Backend) Snapshot(ctx context.Context) iter.Seq2[runtime.Entry, error] 
 					return
 				}
 			}
-			if b.closed.Load() {
+			if b.gate.closed.Load() {
 				yield(runtime.Entry{}, fail("snapshot", nil, runtime.ErrClosed))
 				return
 			}
@@ -67,7 +68,7 @@ func (b *Backend) Snapshot(ctx context.Context) iter.Seq2[runtime.Entry, error] 
 			}
 			e := runtime.Entry{Key: slab[start:mid:mid], Value: slab[mid:len(slab):len(slab)]}
 			if exp := item.ExpiresAt(); exp != 0 {
-				e.ExpiresAt = time.Unix(int64(exp), 0)
+				e.ExpiresAt = expiryTime(exp)
 			}
 			if !yield(e, nil) {
 				return
@@ -84,7 +85,11 @@ func (b *Backend) Snapshot(ctx context.Context) iter.Seq2[runtime.Entry, error] 
 const restoreFlushBytes = 8 << 20
 
 // Restore replaces all contents with entries, holding every other operation off
-// until it is done. Up to 4096 entries are written with one batch. Beyond that,
+// until it is done. It first waits for the operations in flight; while one that
+// runs the caller's code is among them (a Scan callback, a Snapshot loop, an
+// UpdateFunc), new operations are still admitted, since they may come from that
+// code, so Restore starts once no such operation is left. Its wait ends with
+// ctx. Up to 4096 entries are written with one batch. Beyond that,
 // while the keys ascend strictly, it bulk-loads them with Badger's
 // StreamWriter; from the first key out of order on, it writes the rest through
 // a WriteBatch (the last of duplicate keys wins). Entries already expired are
@@ -95,20 +100,13 @@ const restoreFlushBytes = 8 << 20
 // or a cancelled ctx leaves part of the entries in place: verify the input first
 // (the checkpoint coordinator does), then restore.
 func (b *Backend) Restore(ctx context.Context, entries iter.Seq2[runtime.Entry, error]) error {
-	if b.closed.Load() {
-		return fail("restore", nil, runtime.ErrClosed)
+	if err := b.gate.lockRestore(ctx); err != nil {
+		return fail("restore", nil, err)
 	}
-	b.restoring.Store(true)
-	b.gate.Lock()
-	defer func() {
-		// Counted even when the restore failed: it may have replaced part.
-		b.generation.Add(1)
-		b.gate.Unlock()
-		b.restoring.Store(false)
-	}()
-	if b.closed.Load() {
-		return fail("restore", nil, runtime.ErrClosed)
-	}
+	defer b.gate.unlockRestore()
+	// Counted even when the restore fails: it may have replaced part. The
+	// deferred call runs before the gate opens again.
+	defer b.generation.Add(1)
 	next, stop := iter.Pull2(entries)
 	defer stop()
 
@@ -140,7 +138,7 @@ func (b *Backend) Restore(ctx context.Context, entries iter.Seq2[runtime.Entry, 
 		return fail("restore", nil, b.restoreSmall(head))
 	}
 
-	r := &restorer{db: b.db, now: time.Now()}
+	r := &restorer{db: b.db, now: time.Now(), guard: b.guard}
 	if r.sw, err = b.prepareStream(); err != nil {
 		return fail("restore", nil, err)
 	}
@@ -233,6 +231,10 @@ func (b *Backend) restoreSmall(entries []runtime.Entry) error {
 	}
 	now := time.Now()
 	for _, e := range entries { // the entries are copies already
+		if err := b.guard.take(writeSize(e.Key, e.Value), false); err != nil {
+			wb.Cancel()
+			return err
+		}
 		var err error
 		if !e.ExpiresAt.IsZero() && !e.ExpiresAt.After(now) {
 			err = wb.Delete(e.Key) // an expired later write hides an earlier one
@@ -265,13 +267,14 @@ func carve(arena, p []byte) ([]byte, []byte) {
 // and the StreamWriter reading them back and writing its value log. They run in
 // two goroutines on two buffers, so one fills while the other drains.
 type restorer struct {
-	db   *bdb.DB
-	now  time.Time
-	sw   *bdb.StreamWriter // nil once switched to wb
-	buf  *z.Buffer         // being filled
-	last []byte
-	kv   pb.KV
-	wb   *bdb.WriteBatch
+	db    *bdb.DB
+	guard *diskGuard
+	now   time.Time
+	sw    *bdb.StreamWriter // nil once switched to wb
+	buf   *z.Buffer         // being filled
+	last  []byte
+	kv    pb.KV
+	wb    *bdb.WriteBatch
 
 	full   chan *z.Buffer // to the goroutine calling sw.Write
 	empty  chan *z.Buffer // back from it
@@ -279,6 +282,7 @@ type restorer struct {
 }
 
 func (r *restorer) startStream() {
+	r.guard.beginStream()
 	r.full = make(chan *z.Buffer, 1)
 	r.empty = make(chan *z.Buffer, 2)
 	r.result = make(chan error, 1)
@@ -307,6 +311,7 @@ func (r *restorer) stopStream(handOver bool) error {
 	}
 	close(r.full)
 	err := <-r.result
+	defer r.guard.endStream()
 	r.buf.Release()
 	for range cap(r.empty) - 1 {
 		(<-r.empty).Release()
@@ -316,6 +321,15 @@ func (r *restorer) stopStream(handOver bool) error {
 
 func (r *restorer) add(e runtime.Entry) error {
 	expired := !e.ExpiresAt.IsZero() && !e.ExpiresAt.After(r.now)
+	if r.sw == nil || (r.last != nil && bytes.Compare(e.Key, r.last) <= 0) { // through the WriteBatch
+		if err := r.guard.take(writeSize(e.Key, e.Value), expired); err != nil {
+			return err
+		}
+	} else if !expired {
+		if err := r.guard.stream(writeSize(e.Key, e.Value)); err != nil {
+			return err
+		}
+	}
 	if r.sw != nil && r.last != nil && bytes.Compare(e.Key, r.last) <= 0 {
 		if err := r.endStream(); err != nil {
 			return err
