@@ -155,8 +155,8 @@ func (d *directive) apply(t *Type) []Problem {
 		}
 	}
 	if o, ok := d.opts["ttl"]; ok && t.TTL > 0 && t.Size > 0 && t.Lateness >= 0 &&
-		(t.Lateness > math.MaxInt64-t.Size || t.TTL < t.Size+t.Lateness) {
-		add([]Problem{{o.pos, fmt.Sprintf("ttl=%s is shorter than size + lateness (%v): window state would expire before its window fires",
+		(t.Lateness > math.MaxInt64-t.Size || t.TTL <= t.Size+t.Lateness) {
+		add([]Problem{{o.pos, fmt.Sprintf("ttl=%s is not longer than size + lateness (%v): window state would expire before its window fires",
 			o.value, durationText(t.Size+t.Lateness))}})
 	}
 	return problems

@@ -110,6 +110,13 @@ type Batch interface {
 	Discard()
 }
 
+// DefaultTTLer is implemented by backends with a default TTL: the TTL of a
+// Put, and of a PutTTL or Update given a ttl of 0. 0 means never expire.
+// A window store checks that its state lives long enough to fire.
+type DefaultTTLer interface {
+	DefaultTTL() time.Duration
+}
+
 // Flusher is implemented by persistent backends: after Flush returns, a crash of
 // the process or the machine loses nothing written before Flush was called.
 type Flusher interface {

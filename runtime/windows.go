@@ -67,8 +67,9 @@ type WindowSpec struct {
 	Size, Slide time.Duration // Slide == Size: tumbling
 	Lateness    time.Duration // a window fires when End+Lateness <= the watermark
 	// TTL of window state, refreshed by every Add; 0: the backend's default.
-	// It must cover at least Size+Lateness, or state would expire before its
-	// window is due. Timers and the fired watermark do not expire (see Windows).
+	// It must be longer than Size+Lateness, or state would expire before its
+	// window is due; it counts processing time, so leave room for the
+	// watermark's lag. Timers and the watermark outlive it (see Windows).
 	TTL         time.Duration
 	StatePrefix []byte // state keys: StatePrefix + key fields + window start
 	TimerPrefix []byte // timer keys: TimerPrefix + window end + key fields
@@ -102,8 +103,8 @@ func (spec WindowSpec) validate() ([]byte, error) {
 		return bad("window lateness %v: must not be negative", spec.Lateness)
 	case spec.TTL < 0:
 		return bad("window ttl %v: must not be negative", spec.TTL)
-	case spec.TTL > 0 && spec.TTL < satAdd(spec.Size, spec.Lateness):
-		return bad("window ttl %v: shorter than size %v + lateness %v: state would expire before its window is due",
+	case spec.TTL > 0 && spec.TTL <= satAdd(spec.Size, spec.Lateness):
+		return bad("window ttl %v: not longer than size %v + lateness %v: state would expire before its window fires",
 			spec.TTL, spec.Size, spec.Lateness)
 	case len(spec.StatePrefix) == 0 || len(spec.TimerPrefix) == 0:
 		return bad("window state and timer prefixes must not be empty")
@@ -167,8 +168,10 @@ func satAdd(a, b time.Duration) time.Duration {
 // the timer; only FireDue deletes timers, and only of due windows, whose state
 // no Add may create any more. So no state is ever without its timer (a timer
 // without state, left by a crash or by Delete, fires nothing and is dropped).
-// Timers and the watermark key are written with a TTL of a century, so that a
-// backend's default TTL does not expire them before the state they guard.
+// Timers and the watermark key outlive the state they guard: they never
+// expire where the state never does (no ttl, and a backend without a default
+// TTL), else they live a century or twice the state's TTL. A backend default
+// TTL that would expire state before its window fires is refused at first use.
 //
 // Add and FireDue meet at a read-write lock that orders the late check with
 // the watermark's advance. Add holds it shared from its late check to the end
@@ -194,6 +197,9 @@ type Windows struct {
 	spec    WindowSpec
 	markKey []byte
 	gens    Generationer // nil: the backend cannot report Restores
+	// ttlErr: the backend's default TTL, which the state takes (spec.TTL
+	// 0), would expire state before its window fires. Every call returns it.
+	ttlErr error
 	// batchDeletes: FireDue deletes through a Batch. Worth it where each
 	// write costs a transaction or a round trip: backends that are Batchers
 	// and Flushers (persistent).
@@ -225,6 +231,10 @@ type Generationer interface {
 // window lives, so that a backend's default TTL never drops them first.
 const foreverTTL = 100 * 365 * 24 * time.Hour
 
+// errRestored aborts an update that finds the backend restored since the
+// watermark was loaded: the operation starts over against the new contents.
+var errRestored = errors.New("statekit: backend restored under a window operation")
+
 // errNeedsTimer aborts the update that would create a window's state before
 // Add has written its timer.
 var errNeedsTimer = errors.New("statekit: window state needs its timer first")
@@ -242,8 +252,19 @@ func NewWindows(b Backend, spec WindowSpec) *Windows {
 	_, batcher := b.(Batcher)
 	_, flusher := b.(Flusher)
 	w.batchDeletes = batcher && flusher
-	if _, ok := b.(TTLWriter); ok {
-		w.longTTL = foreverTTL
+	// Timers and the watermark must outlive the state they guard: they never
+	// expire where the state never does, else they live a century, or twice
+	// the state's TTL if that is longer.
+	stateTTL, known := spec.TTL, spec.TTL > 0
+	if d, ok := b.(DefaultTTLer); ok && !known {
+		stateTTL, known = d.DefaultTTL(), true
+		if stateTTL > 0 && stateTTL <= satAdd(spec.Size, spec.Lateness) {
+			w.ttlErr = fmt.Errorf("%w: window state takes the backend's default TTL %v, not longer than size %v + lateness %v: "+
+				"it would expire before its window fires; give the window a longer ttl=", ErrInvalidArgument, stateTTL, spec.Size, spec.Lateness)
+		}
+	}
+	if _, ok := b.(TTLWriter); ok && !(known && stateTTL == 0) {
+		w.longTTL = max(foreverTTL, satAdd(stateTTL, stateTTL))
 	}
 	w.mark.Store(math.MinInt64)
 	return w
@@ -271,6 +292,9 @@ func (w *Windows) Watermark(ctx context.Context) (time.Time, error) {
 // load reads the watermark from the backend if it has not been read since
 // the backend's last Restore.
 func (w *Windows) load(ctx context.Context) error {
+	if w.ttlErr != nil {
+		return w.ttlErr
+	}
 	var gen uint64
 	if w.gens != nil {
 		gen = w.gens.Generation()
@@ -298,8 +322,8 @@ func (w *Windows) load(ctx context.Context) error {
 	// Set, not raise: after a Restore the backend's watermark is the truth.
 	w.gate.Lock()
 	w.mark.Store(m)
-	w.gate.Unlock()
 	w.loadedAt.Store(gen + 1)
+	w.gate.Unlock()
 	return nil
 }
 
@@ -307,6 +331,9 @@ func (w *Windows) load(ctx context.Context) error {
 // math.MinInt64 when nothing has. Call it with gate held.
 func (w *Windows) firedEnd() int64 {
 	m := w.mark.Load()
+	if m == math.MaxInt64 {
+		return math.MaxInt64 // FireDue saw the end of time: everything fired
+	}
 	if m < math.MinInt64+int64(w.spec.Lateness) {
 		return math.MinInt64
 	}
@@ -338,32 +365,51 @@ func (w *Windows) Add(ctx context.Context, fields []byte, at time.Time, merge Up
 	if err != nil {
 		return err
 	}
+	for {
+		err := w.add(ctx, fields, at, wins, merge)
+		if !errors.Is(err, errRestored) {
+			return err
+		}
+		// The backend was restored under this Add: do it again against the
+		// restored contents and their watermark.
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+}
+
+func (w *Windows) add(ctx context.Context, fields []byte, at time.Time, wins []Window, merge UpdateFunc) error {
 	if err := w.load(ctx); err != nil {
 		return err
 	}
 	n := len(fields) + max(len(w.spec.StatePrefix), len(w.spec.TimerPrefix)) + 8
 	key := make([]byte, 0, n)
 	var timerWritten bool
+
+	w.gate.RLock()
+	defer w.gate.RUnlock()
+	gen := w.loadedAt.Load()
 	update := func(old []byte, found bool) ([]byte, bool, error) {
+		if w.restoredSince(gen) {
+			return nil, false, errRestored
+		}
 		if !found && !timerWritten {
 			return nil, false, errNeedsTimer
 		}
 		return merge(old, found)
 	}
-
-	w.gate.RLock()
-	defer w.gate.RUnlock()
 	fired := w.firedEnd()
 	added := 0
 	for _, win := range wins {
 		if win.End.UnixNano() <= fired {
 			continue
 		}
+		var err error
 		if key, err = w.stateKey(key[:0], fields, win.Start); err != nil {
 			return err
 		}
 		timerWritten = false
-		err := UpdateTTL(ctx, w.b, key, w.spec.TTL, update)
+		err = UpdateTTL(ctx, w.b, key, w.spec.TTL, update)
 		if errors.Is(err, errNeedsTimer) {
 			if err := w.putTimer(ctx, fields, win.End); err != nil {
 				return err
@@ -380,6 +426,15 @@ func (w *Windows) Add(ctx context.Context, fields []byte, at time.Time, merge Up
 		return fmt.Errorf("event at %v: %w", at, ErrLate)
 	}
 	return nil
+}
+
+// restoredSince reports whether the backend has been restored since the
+// watermark was loaded at generation+1 loadedAt. Checked inside updates, it
+// orders them against a Restore: an update admitted before the Restore
+// commits before it (and is replaced by it); one after sees the new
+// generation and starts over against the restored watermark.
+func (w *Windows) restoredSince(loadedAt uint64) bool {
+	return w.gens != nil && w.gens.Generation()+1 != loadedAt
 }
 
 // putTimer writes the timer of the window of fields ending at end.
@@ -411,18 +466,36 @@ func (w *Windows) Put(ctx context.Context, fields []byte, win Window, value []by
 	if err != nil {
 		return err
 	}
+	for {
+		err := w.put(ctx, fields, key, win, value)
+		if !errors.Is(err, errRestored) {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+}
+
+func (w *Windows) put(ctx context.Context, fields, key []byte, win Window, value []byte) error {
 	if err := w.load(ctx); err != nil {
 		return err
 	}
 	w.gate.RLock()
 	defer w.gate.RUnlock()
+	gen := w.loadedAt.Load()
 	if win.End.UnixNano() <= w.firedEnd() {
 		return fmt.Errorf("window %v: %w", win, ErrLate)
 	}
 	if err := w.putTimer(ctx, fields, win.End); err != nil {
 		return err
 	}
-	return PutTTL(ctx, w.b, key, value, w.spec.TTL)
+	return UpdateTTL(ctx, w.b, key, w.spec.TTL, func([]byte, bool) ([]byte, bool, error) {
+		if w.restoredSince(gen) {
+			return nil, false, errRestored
+		}
+		return value, true, nil
+	})
 }
 
 // checkWindow refuses a window that is not one of the store's.
@@ -480,20 +553,38 @@ func (w *Windows) FireDue(ctx context.Context, watermark time.Time, fn func(fiel
 	if watermark.Before(minKeyTime) {
 		return 0, nil
 	}
-	if watermark.After(maxKeyTime) {
-		watermark = maxKeyTime
+	wm := int64(math.MaxInt64) // the end of time: every window is due, as Flink's Long.MAX_VALUE
+	if !watermark.After(maxKeyTime) {
+		wm = watermark.UnixNano()
 	}
-	wm := watermark.UnixNano()
+	total := 0
+	for {
+		n, err := w.fireDue(ctx, wm, fn)
+		total += n
+		if !errors.Is(err, errRestored) {
+			return total, err
+		}
+		// The backend was restored under this FireDue: what it fired stays
+		// fired; start over against the restored contents and watermark.
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+	}
+}
+
+func (w *Windows) fireDue(ctx context.Context, wm int64, fn func(fields []byte, win Window, value []byte) error) (int, error) {
 	if err := w.load(ctx); err != nil {
 		return 0, err
 	}
-	if err := w.advance(ctx, wm); err != nil {
+	gen := w.loadedAt.Load()
+	if err := w.advance(ctx, wm, gen); err != nil {
 		return 0, err
 	}
-	if wm < math.MinInt64+int64(w.spec.Lateness) {
+	lastDue, ok := w.dueEnd(wm)
+	if !ok {
 		return 0, nil
 	}
-	limit := time.Unix(0, wm-int64(w.spec.Lateness))
+	limit := time.Unix(0, lastDue)
 	fired := 0
 	for {
 		var due [][]byte
@@ -521,7 +612,7 @@ func (w *Windows) FireDue(ctx context.Context, watermark time.Time, fn func(fiel
 		for len(due) > 0 {
 			chunk := due[:min(fireChunk, len(due))]
 			due = due[len(chunk):]
-			n, c, err := w.fireChunk(ctx, chunk, fn)
+			n, c, err := w.fireChunk(ctx, chunk, fn, gen)
 			fired += n
 			claimed += c
 			if err != nil {
@@ -545,7 +636,7 @@ func (w *Windows) FireDue(ctx context.Context, watermark time.Time, fn func(fiel
 // watermark that does not reach a new grid End changes no decision, so it is
 // not recorded: a processor ticking FireDue many times per window pays for
 // one backend write per window end, not per tick.
-func (w *Windows) advance(ctx context.Context, wm int64) error {
+func (w *Windows) advance(ctx context.Context, wm int64, gen uint64) error {
 	w.advMu.Lock()
 	defer w.advMu.Unlock()
 	cur := w.mark.Load()
@@ -554,7 +645,13 @@ func (w *Windows) advance(ctx context.Context, wm int64) error {
 	} else if prev, ok := w.dueEnd(cur); ok && next <= prev {
 		return nil
 	}
-	if err := PutTTL(ctx, w.b, w.markKey, AppendKeyInt(nil, wm), w.longTTL); err != nil {
+	err := UpdateTTL(ctx, w.b, w.markKey, w.longTTL, func([]byte, bool) ([]byte, bool, error) {
+		if w.restoredSince(gen) {
+			return nil, false, errRestored
+		}
+		return AppendKeyInt(nil, wm), true, nil
+	})
+	if err != nil {
 		return err
 	}
 	w.gate.Lock()
@@ -566,6 +663,9 @@ func (w *Windows) advance(ctx context.Context, wm int64) error {
 // dueEnd is the last grid End at or before wm-Lateness, and false if there is
 // none in the int64 range.
 func (w *Windows) dueEnd(wm int64) (int64, bool) {
+	if wm == math.MaxInt64 {
+		return math.MaxInt64, true // the end of time: everything is due
+	}
 	late, size, slide := int64(w.spec.Lateness), int64(w.spec.Size), int64(w.spec.Slide)
 	if wm < math.MinInt64+late {
 		return 0, false
@@ -601,14 +701,14 @@ func (w *Windows) release(tk []byte) {
 // deletes are done, so that no other FireDue fires a window twice. If fn
 // fails, the deletes of the windows fired before it are still made. It
 // returns how many windows fired and how many timers it claimed.
-func (w *Windows) fireChunk(ctx context.Context, timers [][]byte, fn func(fields []byte, win Window, value []byte) error) (fired, claimed int, err error) {
+func (w *Windows) fireChunk(ctx context.Context, timers [][]byte, fn func(fields []byte, win Window, value []byte) error, gen uint64) (fired, claimed int, err error) {
 	held := make([][]byte, 0, len(timers))
 	defer func() {
 		for _, tk := range held {
 			w.release(tk)
 		}
 	}()
-	d := deleter{b: w.b}
+	d := deleter{w: w, gen: gen}
 	if w.batchDeletes && len(timers) > 1 {
 		d.batch = w.b.(Batcher).NewBatch()
 		defer d.batch.Discard()
@@ -618,6 +718,9 @@ func (w *Windows) fireChunk(ctx context.Context, timers [][]byte, fn func(fields
 			continue // another FireDue is firing it
 		}
 		held = append(held, tk)
+		if w.restoredSince(gen) {
+			return fired, len(held), errors.Join(errRestored, d.commit(ctx))
+		}
 		ok, err := w.fire(ctx, tk, fn, &d)
 		if ok {
 			fired++
@@ -656,9 +759,12 @@ func (w *Windows) fire(ctx context.Context, timerKey []byte, fn func(fields []by
 	return found, d.delete(ctx, timerKey)
 }
 
-// deleter deletes through a Batch when it has one, else one key at a time.
+// deleter deletes through a Batch when it has one, else one key at a time
+// with an update that gives up if the backend was restored since generation
+// gen (the key then belongs to the restored contents).
 type deleter struct {
-	b     Backend
+	w     *Windows
+	gen   uint64
 	batch Batch
 }
 
@@ -666,14 +772,25 @@ func (d *deleter) delete(ctx context.Context, key []byte) error {
 	if d.batch != nil {
 		return d.batch.Delete(key)
 	}
-	return d.b.Delete(ctx, key)
+	return Update(ctx, d.w.b, key, func([]byte, bool) ([]byte, bool, error) {
+		if d.w.restoredSince(d.gen) {
+			return nil, false, errRestored
+		}
+		return nil, false, nil
+	})
 }
 
-// commit applies the batched deletes. A failed commit leaves windows that
-// fired with their state and timers: they fire again (at least once).
+// commit applies the batched deletes, unless the backend was restored since
+// (a Restore between this check and the commit is the one case left to the
+// caller: do not restore a backend while a FireDue runs on it). A failed
+// commit leaves windows that fired with their state and timers: they fire
+// again (at least once).
 func (d *deleter) commit(ctx context.Context) error {
 	if d.batch == nil {
 		return nil
+	}
+	if d.w.restoredSince(d.gen) {
+		return errRestored
 	}
 	return d.batch.Commit(ctx)
 }

@@ -98,9 +98,14 @@ func TestSpecValidate(t *testing.T) {
 		{"1001 windows per event", spec(1001*time.Second, time.Second, 0), false},
 		{"size/slide rounded up past 1000", spec(1000*time.Second+1, time.Second, 0), false},
 		{"a day sliding by 1ns", spec(24*time.Hour, time.Nanosecond, 0), false},
-		{"ttl = size+lateness", func() runtime.WindowSpec {
+		{"ttl = size+lateness: expires as the window fires", func() runtime.WindowSpec {
 			s := spec(time.Minute, time.Minute, 5*time.Second)
 			s.TTL = 65 * time.Second
+			return s
+		}(), false},
+		{"ttl > size+lateness", func() runtime.WindowSpec {
+			s := spec(time.Minute, time.Minute, 5*time.Second)
+			s.TTL = 65*time.Second + 1
 			return s
 		}(), true},
 		{"ttl < size+lateness", func() runtime.WindowSpec {
@@ -553,7 +558,7 @@ func TestTTLCoversTheWindow(t *testing.T) {
 		defer b.Close()
 		clock.Set(t0)
 		sp := spec(time.Minute, time.Minute, 5*time.Second)
-		sp.TTL = 65 * time.Second
+		sp.TTL = 66 * time.Second
 		w := runtime.NewWindows(b, sp)
 		for i, at := range []time.Duration{time.Second, 50 * time.Second} {
 			clock.Set(t0.Add(at))

@@ -9,7 +9,8 @@ type Clicks struct {
 	N    int64  `statekit:"count"`
 }
 
-// Fine: the ttl covers size + lateness exactly.
+// Refused too: state written at the window's start would expire at the very
+// instant the window fires.
 //
 //statekit:window size=1m lateness=5s ttl=65s prefix=Exact
 type Exact struct {
@@ -17,7 +18,15 @@ type Exact struct {
 	N    int64  `statekit:"count"`
 }
 
-// A lateness so large that size + lateness overflows.
+// Fine: the ttl is longer than size + lateness.
+//
+//statekit:window size=1m lateness=5s ttl=66s prefix=Longer
+type Longer struct {
+	User string `statekit:"key"`
+	N    int64  `statekit:"count"`
+}
+
+// A lateness so large that size + lateness is almost the largest duration.
 //
 //statekit:window size=1m lateness=2562047h ttl=24h prefix=Huge
 type Huge struct {
