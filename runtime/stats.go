@@ -8,6 +8,10 @@ package runtime
 type Stats struct {
 	GetCount, HitCount, MissCount, PutCount, DeleteCount, ListCount, ExpiredCount uint64
 	Entries, MemoryBytes, DiskBytes                                               int64
+	// CacheHitCount and CacheMissCount count the Gets a backend's value cache
+	// answered and the ones it passed on to the store (Badger's cache, for
+	// one); both stay 0 for a backend without one.
+	CacheHitCount, CacheMissCount uint64
 }
 
 // HitRate is HitCount / GetCount, or 0 before the first Get.

@@ -82,7 +82,10 @@ type Backend struct {
 	updates [64]stripe
 	seed    maphash.Seed
 
-	gets, hits, puts, deletes, lists atomic.Uint64
+	// cache answers hot Gets (see valueCache); nil when WithCacheCapacity(0).
+	cache *valueCache
+
+	gets, hits, misses, puts, deletes, lists atomic.Uint64
 }
 
 // Open opens (creating it if needed) the store cfg describes. A bad cfg is an
@@ -112,7 +115,8 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("badger open %s: %w", cfg.dir, err)
 	}
-	b := &Backend{db: db, cfg: cfg, log: logger, seed: maphash.MakeSeed(), guard: newDiskGuard(cfg, logger)}
+	b := &Backend{db: db, cfg: cfg, log: logger, seed: maphash.MakeSeed(), guard: newDiskGuard(cfg, logger),
+		cache: newValueCache(cfg.valueCacheSize())}
 	if b.guard != nil {
 		b.guard.syncFull = b.sync
 	}
@@ -137,14 +141,15 @@ func (c Config) badgerOptions(logger *slog.Logger) bdb.Options {
 		opts = opts.WithCompression(options.None)
 	}
 	if c.cacheSet {
-		opts = opts.WithBlockCacheSize(c.cacheCapacity)
+		opts = opts.WithBlockCacheSize(c.cacheCapacity - c.valueCacheSize())
 	}
 	return opts
 }
 
 // DB returns the underlying Badger database, for what this package does not
 // offer (its own backups, value-log GC). Writing to it directly bypasses the
-// statistics and WithFlushEvery.
+// statistics, WithFlushEvery and the value cache (a Get may return the value
+// from before such a write: see WithCacheCapacity).
 func (b *Backend) DB() *bdb.DB { return b.db }
 
 func fail(op string, key []byte, err error) error {
@@ -265,24 +270,37 @@ func (s *stripe) lock(ctx context.Context) (bool, error) {
 
 func (s *stripe) unlock() { <-s.ch }
 
-// Get returns a copy of key's value.
+// Get returns a copy of key's value: from the value cache when it holds it,
+// else from a read transaction, whose result then fills the cache.
 func (b *Backend) Get(_ context.Context, key []byte) ([]byte, bool, error) {
 	if err := b.begin("get", key); err != nil {
 		return nil, false, err
 	}
 	defer b.exit()
+	b.gets.Add(1)
+	var ticket uint64
+	if b.cache != nil {
+		v, ok, t := b.cache.get(key, uint64(time.Now().Unix()))
+		if ok {
+			b.hits.Add(1)
+			return v, true, nil
+		}
+		ticket = t
+	}
 	var value []byte
+	var exp uint64
 	err := b.db.View(func(txn *bdb.Txn) error {
 		item, err := txn.Get(key)
 		if err != nil {
 			return err
 		}
+		exp = item.ExpiresAt()
 		value, err = item.ValueCopy(nil)
 		return err
 	})
-	b.gets.Add(1)
 	switch {
 	case errors.Is(err, bdb.ErrKeyNotFound):
+		b.misses.Add(1)
 		return nil, false, nil
 	case err != nil:
 		return nil, false, fail("get", key, err)
@@ -291,7 +309,18 @@ func (b *Backend) Get(_ context.Context, key []byte) ([]byte, bool, error) {
 	if value == nil {
 		value = []byte{}
 	}
+	if b.cache != nil {
+		b.cache.fill(key, value, exp, ticket)
+	}
 	return value, true, nil
+}
+
+// invalidate drops key from the value cache; writers call it before they
+// commit and again after (see valueCache).
+func (b *Backend) invalidate(key []byte) {
+	if b.cache != nil {
+		b.cache.invalidate(key)
+	}
 }
 
 // Put stores value under key, expiring after WithTTL if set.
@@ -319,11 +348,13 @@ func (b *Backend) put(key, value []byte, exp uint64) error {
 	if err := b.guard.take(writeSize(key, value), false); err != nil {
 		return fail("put", key, err)
 	}
+	b.invalidate(key)
 	err := b.db.Update(func(txn *bdb.Txn) error {
 		e := bdb.NewEntry(key, value)
 		e.ExpiresAt = exp
 		return txn.SetEntry(e)
 	})
+	b.invalidate(key)
 	if err == nil {
 		b.puts.Add(1)
 		err = b.wrote(1)
@@ -340,7 +371,9 @@ func (b *Backend) Delete(_ context.Context, key []byte) error {
 	if err := b.guard.take(writeSize(key, nil), true); err != nil {
 		return fail("delete", key, err)
 	}
+	b.invalidate(key)
 	err := b.db.Update(func(txn *bdb.Txn) error { return txn.Delete(key) })
+	b.invalidate(key)
 	if err == nil {
 		b.deletes.Add(1)
 		err = b.wrote(1)
@@ -418,6 +451,8 @@ func (b *Backend) Update(ctx context.Context, key []byte, ttl time.Duration, fn 
 		e.ExpiresAt = b.ttlExpiry(ttl)
 		return txn.SetEntry(e)
 	}
+	b.invalidate(key)
+	defer b.invalidate(key)
 	backoff := 50 * time.Microsecond
 	for try := 0; ; try++ {
 		err := b.db.Update(attempt)
@@ -580,7 +615,15 @@ func (b *Backend) SizeOnDisk() (int64, error) {
 // Badger cannot count its live entries cheaply nor tell its memory use, so
 // Entries and MemoryBytes are -1.
 func (b *Backend) Stats() runtime.Stats {
-	hits, gets := b.hits.Load(), b.gets.Load()
+	// Each counter only grows: misses are counted, not derived from gets
+	// and hits, which a Get in flight would make go backwards.
+	gets, hits, misses := b.gets.Load(), b.hits.Load(), b.misses.Load()
+	var cacheHits, cacheMisses uint64
+	memory := int64(-1)
+	if b.cache != nil {
+		cacheHits, cacheMisses = b.cache.hits.Load(), b.cache.misses.Load()
+		memory, _ = b.cache.usage()
+	}
 	disk, err := b.SizeOnDisk()
 	if err != nil {
 		disk = -1
@@ -588,13 +631,16 @@ func (b *Backend) Stats() runtime.Stats {
 	return runtime.Stats{
 		GetCount:    gets,
 		HitCount:    hits,
-		MissCount:   gets - hits,
+		MissCount:   misses,
 		PutCount:    b.puts.Load(),
 		DeleteCount: b.deletes.Load(),
 		ListCount:   b.lists.Load(),
 		Entries:     -1,
-		MemoryBytes: -1,
+		MemoryBytes: memory,
 		DiskBytes:   disk,
+
+		CacheHitCount:  cacheHits,
+		CacheMissCount: cacheMisses,
 	}
 }
 

@@ -17,7 +17,8 @@ var errBatchDone = errors.New("batch already committed or discarded")
 type batch struct {
 	b          *Backend
 	wb         *bdb.WriteBatch
-	arena      []byte // copies of keys and values, which wb holds until it commits
+	arena      []byte   // copies of keys and values, which wb holds until it commits
+	keys       [][]byte // the keys written, to invalidate in the cache after the commit
 	puts, dels uint64
 	done       bool
 }
@@ -65,10 +66,15 @@ func (w *batch) write(op string, key, value []byte, exp uint64, del bool) error 
 		w.wb = w.b.db.NewWriteBatch()
 	}
 	var err error
+	k := w.copied(key)
+	w.b.invalidate(k)
+	if w.b.cache != nil {
+		w.keys = append(w.keys, k)
+	}
 	if del {
-		err = w.wb.Delete(w.copied(key))
+		err = w.wb.Delete(k)
 	} else {
-		e := bdb.NewEntry(w.copied(key), w.copied(value))
+		e := bdb.NewEntry(k, w.copied(value))
 		e.ExpiresAt = exp
 		err = w.wb.SetEntry(e)
 	}
@@ -116,7 +122,11 @@ func (w *batch) Commit(ctx context.Context) error {
 	if w.wb == nil {
 		return nil
 	}
-	if err := w.wb.Flush(); err != nil {
+	err := w.wb.Flush()
+	for _, k := range w.keys { // after the commit, failed or not: see valueCache
+		w.b.invalidate(k)
+	}
+	if err != nil {
 		return fail("batch commit", nil, err)
 	}
 	w.b.puts.Add(w.puts)

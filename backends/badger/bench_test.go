@@ -11,6 +11,7 @@ import (
 
 	bdb "github.com/dgraph-io/badger/v4"
 
+	"github.com/statekit/statekit/backends/memory"
 	"github.com/statekit/statekit/runtime"
 )
 
@@ -123,6 +124,82 @@ func BenchmarkBadgerGetCached(b *testing.B) {
 			}
 			i++
 		}
+	})
+}
+
+// BenchmarkBadgerGetRandom1M reads random keys of 1M, far more than the
+// default value cache holds: what the cache costs when it mostly misses
+// (a ticket, then a fill that evicts). The peer is raw Badger.
+func BenchmarkBadgerGetRandom1M(b *testing.B) {
+	const n = 1_000_000
+	rng := rand.New(rand.NewPCG(3, 3))
+	order := make([]int, 1<<21) // ~880K distinct keys: ~160 MB of entries, 5x the cache
+	for i := range order {
+		order[i] = rng.IntN(n)
+	}
+	ctx := context.Background()
+	b.Run("statekit", func(b *testing.B) {
+		sk, _ := openPair(b, n)
+		i := 0
+		for b.Loop() {
+			if _, ok, err := sk.Get(ctx, benchKey(order[i&(len(order)-1)])); err != nil || !ok {
+				b.Fatal(ok, err)
+			}
+			i++
+		}
+	})
+	b.Run("badger", func(b *testing.B) {
+		_, raw := openPair(b, n)
+		i := 0
+		for b.Loop() {
+			key := benchKey(order[i&(len(order)-1)])
+			if err := raw.View(func(txn *bdb.Txn) error {
+				item, err := txn.Get(key)
+				if err != nil {
+					return err
+				}
+				_, err = item.ValueCopy(nil)
+				return err
+			}); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+}
+
+// BenchmarkBadgerGetHot reads 1,000 hot keys, which the value cache holds:
+// the peer is the memory backend reading the same keys, the bar the issue
+// sets (at most 2.5x its time).
+func BenchmarkBadgerGetHot(b *testing.B) {
+	const hot = 1000
+	ctx := context.Background()
+	run := func(b *testing.B, get func(key []byte) (bool, error)) {
+		keys := make([][]byte, hot)
+		for i := range keys {
+			keys[i] = benchKey(i * 97)
+		}
+		i := 0
+		for b.Loop() {
+			if ok, err := get(keys[i%hot]); err != nil || !ok {
+				b.Fatal(ok, err)
+			}
+			i++
+		}
+	}
+	b.Run("statekit", func(b *testing.B) {
+		sk, _ := openPair(b, benchKeys)
+		run(b, func(key []byte) (bool, error) { _, ok, err := sk.Get(ctx, key); return ok, err })
+	})
+	b.Run("memory", func(b *testing.B) {
+		m := memory.New(memory.Options{})
+		defer m.Close()
+		for i := range benchKeys {
+			if err := m.Put(ctx, benchKey(i), benchValue); err != nil {
+				b.Fatal(err)
+			}
+		}
+		run(b, func(key []byte) (bool, error) { _, ok, err := m.Get(ctx, key); return ok, err })
 	})
 }
 

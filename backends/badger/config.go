@@ -30,6 +30,18 @@ type Config struct {
 // conflicted with a concurrent write before it returns runtime.ErrConflict.
 const DefaultUpdateRetries = 32
 
+// DefaultValueCache is the size of the value cache when WithCacheCapacity is
+// not given.
+const DefaultValueCache = 32 << 20
+
+// valueCacheSize is the capacity of the value cache c asks for.
+func (c Config) valueCacheSize() int64 {
+	if c.cacheSet {
+		return c.cacheCapacity / 2
+	}
+	return DefaultValueCache
+}
+
 // NewConfig returns the configuration of a Backend stored in dir: Badger's
 // default cache, no compression, no TTL, writes synced to disk only by Flush
 // (or by the operating system).
@@ -37,9 +49,17 @@ func NewConfig(dir string) Config {
 	return Config{dir: dir, updateRetries: DefaultUpdateRetries}
 }
 
-// WithCacheCapacity sets the size in bytes of Badger's block cache, which holds
-// recently read blocks of its tables (Badger's default is 256 MiB). With
-// compression on, a cache keeps reads from decompressing the same block twice.
+// WithCacheCapacity bounds the memory the backend caches reads in: half of it
+// goes to a value cache in front of Badger, which answers a hot Get with a map
+// lookup and a copy instead of a read transaction and is kept coherent by
+// every write path of the backend (a Get never returns a value older than the
+// last write that returned, nor an expired one); the other half to Badger's
+// block cache, which keeps reads from decompressing a block twice. 0 turns
+// both off. The default is a value cache of DefaultValueCache bytes and
+// Badger's own default block cache (256 MiB).
+//
+// Writes made through DB() bypass the value cache: a Get may then return
+// the value from before them until the key is written through the Backend.
 func (c Config) WithCacheCapacity(bytes int64) Config {
 	c.cacheCapacity, c.cacheSet = bytes, true
 	return c

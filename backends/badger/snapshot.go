@@ -105,8 +105,11 @@ func (b *Backend) Restore(ctx context.Context, entries iter.Seq2[runtime.Entry, 
 	}
 	defer b.gate.unlockRestore()
 	// Counted even when the restore fails: it may have replaced part. The
-	// deferred call runs before the gate opens again.
+	// deferred calls run before the gate opens again.
 	defer b.generation.Add(1)
+	if b.cache != nil {
+		defer b.cache.clear()
+	}
 	next, stop := iter.Pull2(entries)
 	defer stop()
 

@@ -25,7 +25,9 @@ import (
 // are ignored once it has passed. Restore and batches clear the cache. A
 // shard holds at most its share of the capacity; past it, entries are
 // evicted in Go's map iteration order, which is random enough for a cache
-// of hot keys and costs nothing to track.
+// of hot keys and costs nothing to track. A key is admitted on its second
+// miss (a doorkeeper), so that a stream of keys read once costs the cache
+// nothing but a bit.
 type valueCache struct {
 	shards   []cacheShard
 	seed     maphash.Seed
@@ -39,8 +41,19 @@ type cacheShard struct {
 	entries map[string]cacheEntry
 	version uint64 // moved by every invalidation
 	bytes   int64
-	_       [32]byte // keep shards' locks on separate cache lines
+	// seen is the doorkeeper (TinyLFU's): a bit per hash of the keys that
+	// missed once. A key is cached on its second miss, so that keys read
+	// once do not churn the cache; it forgets everything every doorReset
+	// misses.
+	seen   [doorWords]uint64
+	marked int
+	_      [32]byte // keep shards' locks on separate cache lines
 }
+
+const (
+	doorWords = 256 // 16 Ki bits per shard
+	doorReset = 4096
+)
 
 type cacheEntry struct {
 	value     []byte
@@ -69,6 +82,21 @@ func (c *valueCache) shard(key []byte) *cacheShard {
 	return &c.shards[maphash.Bytes(c.seed, key)%cacheShards]
 }
 
+// admit reports whether key has missed before (since the doorkeeper's last
+// reset), and marks it as missed. Call it with s.mu held.
+func (s *cacheShard) admit(h uint64) bool {
+	bit := (h / cacheShards) % (doorWords * 64)
+	w, m := bit/64, uint64(1)<<(bit%64)
+	if s.seen[w]&m != 0 {
+		return true
+	}
+	if s.marked++; s.marked >= doorReset {
+		s.seen, s.marked = [doorWords]uint64{}, 0
+	}
+	s.seen[w] |= m
+	return false
+}
+
 // get returns a copy of key's cached value if it is cached and not expired
 // at now (Unix seconds). On a miss it returns a ticket for fill.
 func (c *valueCache) get(key []byte, now uint64) (value []byte, ok bool, ticket uint64) {
@@ -94,10 +122,11 @@ func (c *valueCache) fill(key, value []byte, expiresAt, ticket uint64) {
 	if size > c.perShard/4 {
 		return // one value would crowd out its shard
 	}
-	s := c.shard(key)
+	h := maphash.Bytes(c.seed, key)
+	s := &c.shards[h%cacheShards]
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.version != ticket {
+	if s.version != ticket || !s.admit(h) {
 		return
 	}
 	if old, found := s.entries[string(key)]; found {

@@ -24,6 +24,7 @@ func TestValueCacheProtocol(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c.invalidate(k)
+			prime(c, k)
 			_, _, ticket := c.get(k, 0)
 			tt.race()
 			c.fill(k, []byte("v1"), 0, ticket)
@@ -32,6 +33,25 @@ func TestValueCacheProtocol(t *testing.T) {
 				t.Fatalf("after the fill: %q, %v; want cached=%v", v, ok, tt.want)
 			}
 		})
+	}
+}
+
+// prime makes k miss once, so that the doorkeeper admits its next fill.
+func prime(c *valueCache, k []byte) {
+	_, _, ticket := c.get(k, 0)
+	c.fill(k, nil, 0, ticket)
+	c.invalidate(k)
+}
+
+func TestValueCacheDoorkeeper(t *testing.T) {
+	c := newValueCache(1 << 20)
+	k := []byte("once")
+	for i, want := range []bool{false, true} {
+		_, _, ticket := c.get(k, 0)
+		c.fill(k, []byte("v"), 0, ticket)
+		if _, ok, _ := c.get(k, 0); ok != want {
+			t.Fatalf("after miss %d: cached=%v, want %v (a key is cached on its second miss)", i+1, ok, want)
+		}
 	}
 }
 
@@ -48,6 +68,7 @@ func sameShard(c *valueCache, k []byte) []byte {
 func TestValueCacheCopiesAndExpires(t *testing.T) {
 	c := newValueCache(1 << 20)
 	k := []byte("k")
+	prime(c, k)
 	_, _, ticket := c.get(k, 0)
 	src := []byte("value")
 	c.fill(k, src, 100, ticket)
@@ -70,6 +91,7 @@ func TestValueCacheBounded(t *testing.T) {
 	c := newValueCache(capacity)
 	for i := range 10000 {
 		k := fmt.Appendf(nil, "key%05d", i)
+		prime(c, k)
 		_, _, ticket := c.get(k, 0)
 		c.fill(k, make([]byte, 100), 0, ticket)
 	}
@@ -78,6 +100,7 @@ func TestValueCacheBounded(t *testing.T) {
 		t.Fatalf("cache holds %d bytes in %d entries; capacity %d", bytes, entries, capacity)
 	}
 	big := make([]byte, capacity)
+	prime(c, []byte("big"))
 	_, _, ticket := c.get([]byte("big"), 0)
 	c.fill([]byte("big"), big, 0, ticket)
 	if _, ok, _ := c.get([]byte("big"), 0); ok {
