@@ -159,7 +159,8 @@ func TestRoundTrip(t *testing.T) {
 				t.Errorf("restore stats %+v", st)
 			}
 			cs := c.Stats()
-			if cs.CheckpointsCreated != 1 || cs.TotalBytesCheckpointed != info.SizeBytes || !cs.LastCheckpointTime.Equal(epoch) {
+			if cs.CheckpointsCreated != 1 || cs.TotalBytesCheckpointed != info.SizeBytes || !cs.LastCheckpointTime.Equal(epoch) ||
+				cs.LastCheckpointBytes != info.SizeBytes || cs.LastCheckpointEntries != info.Entries || info.Entries == 0 {
 				t.Errorf("checkpoint stats %+v", cs)
 			}
 		})

@@ -87,6 +87,9 @@ type Stats struct {
 	LastCheckpointDuration time.Duration
 	LastRestoreDuration    time.Duration
 	TotalBytesCheckpointed int64
+	// LastCheckpointBytes and LastCheckpointEntries describe the last
+	// checkpoint this Coordinator created: its file's size and its entries.
+	LastCheckpointBytes, LastCheckpointEntries int64
 }
 
 // Coordinator takes checkpoints of one backend: on demand, periodically once
@@ -306,6 +309,7 @@ func (c *Coordinator) CreateCheckpoint(ctx context.Context) (Info, error) {
 		s.LastCheckpointTime = created
 		s.LastCheckpointDuration = took
 		s.TotalBytesCheckpointed += info.SizeBytes
+		s.LastCheckpointBytes, s.LastCheckpointEntries = info.SizeBytes, info.Entries
 	})
 	c.log.Info("checkpoint created", "id", id, "entries", info.Entries, "bytes", info.SizeBytes, "duration", took)
 	c.retain(id)
