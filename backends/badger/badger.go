@@ -111,7 +111,7 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 		return nil, fmt.Errorf("badger open %s: %w", cfg.dir, err)
 	}
 	opts := cfg.badgerOptions(logger)
-	db, err := bdb.Open(opts)
+	db, err := openDB(opts, logger)
 	if err != nil {
 		return nil, fmt.Errorf("badger open %s: %w", cfg.dir, err)
 	}
