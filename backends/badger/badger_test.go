@@ -454,4 +454,3 @@ func TestExpiryExtremes(t *testing.T) {
 		}
 	}
 }
-
