@@ -1,15 +1,13 @@
 // Package memory is statekit's in-memory backend: sharded hash tables whose
-// reads take no lock, TTL, statistics, point-in-time snapshots and batched
-// writes.
+// reads take no lock, an ordered index of the keys, TTL, statistics,
+// point-in-time snapshots and batched writes.
 //
 // Entries are stored as immutable items: a write copies its key and value once,
 // into one allocation, and nothing writes into an item afterwards. That is what
-// lets reads go without locks, Snapshot copy pointers instead of bytes, and
-// Update detect a concurrent write by identity.
+// lets reads go without locks, snapshots share items instead of copying them,
+// and Update detect a concurrent write by identity.
 //
-// ListKeys and Scan visit every shard and sort what matches: their cost grows
-// with the number of keys stored, not with the number that match. Keep scanned
-// key ranges on an ordered backend (Badger) when that matters.
+// DOC-CHOICE
 package memory
 
 import (
@@ -18,8 +16,6 @@ import (
 	"hash/maphash"
 	"math"
 	"math/bits"
-	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -77,7 +73,7 @@ type Backend struct {
 
 	lists atomic.Uint64
 
-	snapMu sync.Mutex // one snapshot cut at a time (see snapshot.go)
+	ix index // every key in order (see index.go)
 
 	lifeMu   sync.Mutex
 	closed   bool
@@ -93,10 +89,11 @@ type shard struct {
 	mu sync.Mutex // held by writers; guards the fields below
 	// The writers' counters are plain fields: a writer holds mu anyway, and
 	// every atomic instruction on the write path costs a pipeline drain.
-	pending                *shardCopy // a snapshot cut this shard has not been copied into yet
-	bytes                  int64      // memory estimate
+	frozen                 *table // a table snapshots hold: copied before it is changed
+	frozenRefs             int    // how many snapshots hold frozen
+	bytes                  int64  // memory estimate
 	puts, deletes, expired uint64
-	_                      [48]byte // keep shards on separate cache lines
+	_                      [40]byte // keep shards on separate cache lines
 }
 
 // New returns an empty Backend. It starts no goroutine: expired entries are
@@ -124,6 +121,7 @@ func New(opts Options) *Backend {
 	for i := range b.shards {
 		b.shards[i].tab.Store(newTable(minTableSize))
 	}
+	b.ix.tree = newTree()
 	return b
 }
 
@@ -166,7 +164,7 @@ func (b *Backend) Get(_ context.Context, key []byte) ([]byte, bool, error) {
 	if t == nil {
 		return nil, false, fail("get", key, runtime.ErrClosed)
 	}
-	it := t.find(h, key)
+	it := find(t, h, key)
 	if it == nil || (it.exp != 0 && it.exp <= b.now()) {
 		s.misses.Add(1)
 		return nil, false, nil
@@ -202,35 +200,49 @@ func (b *Backend) put(key, value []byte, ttl time.Duration) error {
 		s.mu.Unlock()
 		return fail("put", key, runtime.ErrClosed)
 	}
-	s.set(t, h, it)
+	if s.set(t, h, it) {
+		b.ix.insert(string(key))
+	}
 	s.puts++
 	s.mu.Unlock()
 	return nil
 }
 
-// set stores it in t, the shard's table, rebuilding t first when it is full.
-// s.mu must be held.
-func (s *shard) set(t *table, h uint64, it *item) {
-	s.beforeWrite()
-	if t.full() {
-		t = t.rebuilt()
-		s.tab.Store(t)
+// writable returns t, the shard's table, ready to be changed in place: a new
+// copy if snapshots hold t, or if grow and t is full. s.mu must be held.
+func (s *shard) writable(t *table, grow bool) *table {
+	if s.frozen != t && !(grow && t.full()) {
+		return t
 	}
-	if old := t.set(h, it); old != nil {
-		s.bytes += it.size() - old.size()
-	} else {
-		s.bytes += it.size()
+	if s.frozen == t {
+		s.frozen, s.frozenRefs = nil, 0 // the snapshots keep t; nothing changes it again
 	}
+	t = t.rebuilt()
+	s.tab.Store(t)
+	return t
 }
 
-// del removes key from t, the shard's table, and reports whether it was there.
-// A table left mostly empty is rebuilt smaller. s.mu must be held.
-func (s *shard) del(t *table, h uint64, key string) bool {
-	i, found := t.locate(h, key)
-	if !found {
+// set stores it in t, the shard's table, and reports whether its key is new to
+// the table (the caller then adds it to the index). s.mu must be held.
+func (s *shard) set(t *table, h uint64, it *item) (added bool) {
+	t = s.writable(t, true)
+	if old := t.set(h, it); old != nil {
+		s.bytes += it.size() - old.size()
 		return false
 	}
-	s.beforeWrite() // copies the slots, not the table: i stays valid
+	s.bytes += it.size()
+	return true
+}
+
+// del removes key from t, the shard's table, and reports whether it was there
+// (the caller then removes it from the index). A table left mostly empty is
+// rebuilt smaller. s.mu must be held.
+func (s *shard) del(t *table, h uint64, key string) bool {
+	if find(t, h, key) == nil {
+		return false
+	}
+	t = s.writable(t, false)
+	i, _ := t.locate(h, key)
 	old := t.removeAt(i)
 	s.bytes -= old.size()
 	if len(t.slots) > minTableSize && 16*t.live < len(t.slots) {
@@ -252,7 +264,9 @@ func (b *Backend) Delete(_ context.Context, key []byte) error {
 		s.mu.Unlock()
 		return fail("delete", key, runtime.ErrClosed)
 	}
-	s.del(t, h, string(key))
+	if s.del(t, h, string(key)) {
+		b.ix.remove(string(key))
+	}
 	s.deletes++
 	s.mu.Unlock()
 	return nil
@@ -304,11 +318,13 @@ func (b *Backend) Update(ctx context.Context, key []byte, ttl time.Duration, fn 
 			continue
 		}
 		if keep {
-			s.set(t, h, next)
+			if s.set(t, h, next) {
+				b.ix.insert(string(key))
+			}
 			s.puts++
 		} else {
-			if old != nil {
-				s.del(t, h, string(key))
+			if old != nil && s.del(t, h, string(key)) {
+				b.ix.remove(string(key))
 			}
 			s.deletes++
 		}
@@ -319,28 +335,30 @@ func (b *Backend) Update(ctx context.Context, key []byte, ttl time.Duration, fn 
 
 // liveItem is key's item in t if it has not expired, else nil.
 func (b *Backend) liveItem(t *table, h uint64, key []byte) *item {
-	it := t.find(h, key)
+	it := find(t, h, key)
 	if it != nil && !it.live(b.now()) {
 		return nil
 	}
 	return it
 }
 
-// ListKeys returns the live keys starting with prefix, in ascending order. The
-// keys share one allocation; each has its capacity capped at its length, so
-// appending to one never writes into another.
+// ListKeys returns the live keys starting with prefix, in ascending order. It
+// reads the index from the first such key and stops after the last one: its
+// cost is a seek and the keys it returns. The keys share one allocation; each
+// has its capacity capped at its length, so appending to one never writes into
+// another.
 func (b *Backend) ListKeys(ctx context.Context, prefix []byte) ([][]byte, error) {
 	b.lists.Add(1)
 	var keys []string
 	total := 0
-	err := b.collect(ctx, "list", prefix, func(it *item) {
-		keys = append(keys, it.key())
-		total += int(it.klen)
+	err := b.ascend(ctx, "list", prefix, func(k string, _ *item) error {
+		keys = append(keys, k)
+		total += len(k)
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	slices.Sort(keys)
 	arena := make([]byte, 0, total)
 	out := make([][]byte, len(keys))
 	for i, k := range keys {
@@ -352,60 +370,59 @@ func (b *Backend) ListKeys(ctx context.Context, prefix []byte) ([][]byte, error)
 }
 
 // Scan calls fn for each live entry whose key starts with prefix, in ascending
-// key order. What fn sees is the state of each shard as Scan read it, not one
-// point in time across shards (use Snapshot for that). key and value are copies
-// valid only during fn.
+// key order. Its cost is a seek in the index and the entries it visits. What fn
+// sees is each entry as Scan read it, not one point in time (use Snapshot for
+// that); entries written while Scan runs may or may not be seen, and none is
+// seen twice. key and value are copies valid only during fn. Scan holds no lock
+// while fn runs, so fn may write to the backend.
 func (b *Backend) Scan(ctx context.Context, prefix []byte, fn func(key, value []byte) error) error {
 	b.lists.Add(1)
-	type kv struct {
-		k string
-		v []byte
-	}
-	var found []kv
-	err := b.collect(ctx, "scan", prefix, func(it *item) { found = append(found, kv{it.key(), it.value()}) })
-	if err != nil {
-		return err
-	}
-	slices.SortFunc(found, func(a, b kv) int { return strings.Compare(a.k, b.k) })
 	var kbuf, vbuf []byte
-	for i, x := range found {
-		if i%1024 == 1023 {
-			if err := ctx.Err(); err != nil {
-				return fail("scan", prefix, err)
-			}
-		}
-		kbuf = append(kbuf[:0], x.k...)
-		vbuf = append(vbuf[:0], x.v...)
-		if err := fn(kbuf, vbuf); err != nil {
-			if err == runtime.SkipAll {
-				return nil
-			}
-			return err
-		}
+	err := b.ascend(ctx, "scan", prefix, func(k string, it *item) error {
+		kbuf = append(kbuf[:0], k...)
+		vbuf = append(vbuf[:0], it.value()...)
+		return fn(kbuf, vbuf)
+	})
+	if err == runtime.SkipAll {
+		return nil
 	}
-	return nil
+	return err
 }
 
-// collect calls add for every live item whose key starts with prefix, one shard
-// at a time, without locks.
-func (b *Backend) collect(ctx context.Context, op string, prefix []byte, add func(*item)) error {
-	now := b.now()
-	for i := range b.shards {
-		if err := ctx.Err(); err != nil {
-			return fail(op, prefix, err)
-		}
-		t := b.shards[i].tab.Load()
-		if t == nil {
-			return fail(op, prefix, runtime.ErrClosed)
-		}
-		t.each(func(_ uint64, it *item) bool {
-			if it.live(now) && hasPrefix(it.key(), prefix) {
-				add(it)
-			}
-			return true
-		})
+// ascend calls fn for each live entry whose key starts with prefix, in key
+// order, holding no lock while fn runs. An error from fn stops it and is
+// returned as it is.
+func (b *Backend) ascend(ctx context.Context, op string, prefix []byte, fn func(key string, it *item) error) error {
+	if err := ctx.Err(); err != nil {
+		return fail(op, prefix, err)
 	}
-	return nil
+	now := b.now()
+	var err error
+	n := 0
+	open := b.ix.ascend(prefix, func(k string) bool {
+		if n++; n%1024 == 0 {
+			if err = ctx.Err(); err != nil {
+				err = fail(op, prefix, err)
+				return false
+			}
+		}
+		h := maphash.String(b.seed, k)
+		t := b.shardOf(h).tab.Load()
+		if t == nil {
+			err = fail(op, prefix, runtime.ErrClosed)
+			return false
+		}
+		it := find(t, h, k)
+		if it == nil || !it.live(now) { // deleted since the index was read, or expired
+			return true
+		}
+		err = fn(k, it)
+		return err == nil
+	})
+	if !open && err == nil {
+		err = fail(op, prefix, runtime.ErrClosed)
+	}
+	return err
 }
 
 func hasPrefix(s string, prefix []byte) bool {
@@ -466,14 +483,17 @@ func (b *Backend) Close() error {
 	for _, stop := range stops {
 		stop()
 	}
+	b.lockAll()
+	b.ix.mu.Lock()
 	for i := range b.shards {
 		s := &b.shards[i]
-		s.mu.Lock()
 		s.tab.Store(nil)
-		s.pending = nil
+		s.frozen, s.frozenRefs = nil, 0
 		s.bytes = 0
-		s.mu.Unlock()
 	}
+	b.ix.tree = nil
+	b.ix.mu.Unlock()
+	b.unlockAll()
 	return nil
 }
 
