@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strings"
 
 	"github.com/statekit/statekit/runtime"
 )
@@ -99,7 +98,7 @@ func (w *batch) Commit(ctx context.Context) error {
 				dels++
 			} else {
 				if s.set(t, op.h, op.it) {
-					w.b.ix.insert(strings.Clone(op.it.key())) // the item's bytes are not the index's
+					insertKey(&w.b.ix, op.it.key())
 				}
 				puts++
 			}

@@ -2,6 +2,7 @@ package memory
 
 import (
 	"sync"
+	"unsafe"
 
 	"github.com/tidwall/btree"
 )
@@ -20,22 +21,50 @@ import (
 // while it holds the shard, so for any key the tables and the index agree
 // whenever both the key's shard and mu are held (which is how snapshots cut).
 type index struct {
-	mu   sync.RWMutex
-	tree *btree.BTreeG[string]
+	mu      sync.RWMutex
+	tree    *btree.BTreeG[ikey]
+	scratch []byte // the pivot of remove; mu must be held for writing
 }
 
-func lessKey(a, b string) bool { return a < b }
+// ikey is a key in the index: a pointer to its bytes, which its allocation
+// starts with their length in two bytes (keys are at most 65000 bytes). It
+// takes 8 bytes in a B-tree node where a string would take 16; the tree's
+// nodes are most of what the index costs, and ordered inserts leave them half
+// full.
+type ikey struct{ p *byte }
 
-func newTree() *btree.BTreeG[string] {
+// makeIKey copies k into a new ikey.
+func makeIKey[K string | []byte](k K) ikey {
+	return ikey{&appendIKey(make([]byte, 0, 2+len(k)), k)[0]}
+}
+
+func appendIKey[K string | []byte](dst []byte, k K) []byte {
+	dst = append(dst, byte(len(k)), byte(len(k)>>8))
+	return append(dst, k...)
+}
+
+// String is the key.
+func (k ikey) String() string {
+	n := int(*k.p) | int(*(*byte)(unsafe.Add(unsafe.Pointer(k.p), 1)))<<8
+	if n == 0 { // only a pivot: a pointer past its bytes would be past the allocation
+		return ""
+	}
+	return unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(k.p), 2)), n)
+}
+
+func lessKey(a, b ikey) bool { return a.String() < b.String() }
+
+func newTree() *btree.BTreeG[ikey] {
 	return btree.NewBTreeGOptions(lessKey, btree.Options{NoLocks: true})
 }
 
-// insert adds key, which the caller guarantees is not in the index (its shard's
-// table did not hold it). key must be immutable.
-func (x *index) insert(key string) {
+// insertKey adds key to x, which the caller guarantees is not in the index (its shard's
+// table did not hold it).
+func insertKey[K string | []byte](x *index, key K) {
+	k := makeIKey(key)
 	x.mu.Lock()
 	if x.tree != nil {
-		x.tree.Set(key)
+		x.tree.Set(k)
 	}
 	x.mu.Unlock()
 }
@@ -44,7 +73,8 @@ func (x *index) insert(key string) {
 func (x *index) remove(key string) {
 	x.mu.Lock()
 	if x.tree != nil {
-		x.tree.Delete(key)
+		x.scratch = appendIKey(x.scratch[:0], key)
+		x.tree.Delete(ikey{&x.scratch[0]})
 	}
 	x.mu.Unlock()
 }
@@ -68,12 +98,14 @@ func (x *index) ascend(prefix []byte, fn func(key string) bool) bool {
 	skipFrom := false // whether from itself was already seen
 	for {
 		run = run[:0]
+		pivot := makeIKey(from)
 		x.mu.RLock()
 		if x.tree == nil {
 			x.mu.RUnlock()
 			return false
 		}
-		x.tree.Ascend(from, func(k string) bool {
+		x.tree.Ascend(pivot, func(ik ikey) bool {
+			k := ik.String()
 			if skipFrom && k == from {
 				return true
 			}
@@ -101,6 +133,6 @@ func (x *index) ascend(prefix []byte, fn func(key string) bool) bool {
 
 // clone returns a copy of the tree that later writes leave alone. x.mu must be
 // held for writing (tidwall's Copy gives both trees new identities).
-func (x *index) clone() *btree.BTreeG[string] {
+func (x *index) clone() *btree.BTreeG[ikey] {
 	return x.tree.Copy()
 }

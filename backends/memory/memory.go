@@ -201,7 +201,7 @@ func (b *Backend) put(key, value []byte, ttl time.Duration) error {
 		return fail("put", key, runtime.ErrClosed)
 	}
 	if s.set(t, h, it) {
-		b.ix.insert(string(key))
+		insertKey(&b.ix, key)
 	}
 	s.puts++
 	s.mu.Unlock()
@@ -319,7 +319,7 @@ func (b *Backend) Update(ctx context.Context, key []byte, ttl time.Duration, fn 
 		}
 		if keep {
 			if s.set(t, h, next) {
-				b.ix.insert(string(key))
+				insertKey(&b.ix, key)
 			}
 			s.puts++
 		} else {

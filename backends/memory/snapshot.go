@@ -31,7 +31,7 @@ import (
 // frozenState is what a cut holds: the index as of the cut, and each shard's
 // table.
 type frozenState struct {
-	tree   *btree.BTreeG[string]
+	tree   *btree.BTreeG[ikey]
 	tables []*table
 	now    int64 // the time of the cut: items expiring by then are left out
 }
@@ -91,7 +91,8 @@ func (b *Backend) release(f *frozenState) {
 // returns false.
 func (b *Backend) items(f *frozenState, fn func(*item) bool) {
 	mask := uint64(len(f.tables) - 1)
-	f.tree.Scan(func(k string) bool {
+	f.tree.Scan(func(ik ikey) bool {
+		k := ik.String()
 		h := maphash.String(b.seed, k)
 		it := find(f.tables[(h>>b.shift)&mask], h, k)
 		if it == nil || !it.live(f.now) {
@@ -175,13 +176,13 @@ func (b *Backend) Restore(ctx context.Context, entries iter.Seq2[skrt.Entry, err
 		if !e.ExpiresAt.IsZero() {
 			if exp = unixNanoClamped(e.ExpiresAt); exp <= now {
 				if s.del(s.tab.Load(), h, string(e.Key)) { // an expired later write hides an earlier one
-					tree.Delete(string(e.Key))
+					tree.Delete(makeIKey(e.Key))
 				}
 				continue
 			}
 		}
 		if s.set(s.tab.Load(), h, newItem(e.Key, e.Value, exp)) {
-			tree.Load(string(e.Key)) // appends when keys come in order, as snapshots yield them
+			tree.Load(makeIKey(e.Key)) // appends when keys come in order, as snapshots yield them
 		}
 	}
 	if err := ctx.Err(); err != nil {
