@@ -149,8 +149,7 @@ func TestScanCallbackWrites(t *testing.T) {
 			if t.Failed() {
 				return
 			}
-			// What is left
-			// must agree between ListKeys, Snapshot, Get and Stats.
+			// What is left must agree between ListKeys, Snapshot, Get and Stats.
 			keys, err := b.ListKeys(ctx, nil)
 			if err != nil {
 				t.Fatal(err)
