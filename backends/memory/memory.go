@@ -455,7 +455,8 @@ func (b *Backend) Stats() runtime.Stats {
 }
 
 // MemoryUsage estimates the bytes held by entries: each entry's allocation (key,
-// value and a 16-byte header) and its share of its table.
+// value and a 16-byte header), its share of its table, and its key's copy and
+// share of the ordered index.
 func (b *Backend) MemoryUsage() int64 {
 	var n int64
 	for i := range b.shards {

@@ -74,11 +74,11 @@ func (it *item) live(now int64) bool { return it.exp == 0 || it.exp > now }
 
 // size estimates the bytes an item costs: its allocation, its share of the
 // table (two 16-byte slots at the table's typical load), and its key's in the
-// index (the key's own copy and a 16-byte string in a B-tree node about two
-// thirds full).
+// index (the key's own copy after a 2-byte length, and an 8-byte element in a
+// B-tree node half to fully occupied).
 func (it *item) size() int64 {
 	return int64((itemHeader+int(it.klen)+int(it.vlen)+7)&^7) + 2*int64(unsafe.Sizeof(slot{})) +
-		int64((it.klen+7)&^7) + 24
+		int64((it.klen+2+7)&^7) + 12
 }
 
 const minTableSize = 8
