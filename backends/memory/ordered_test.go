@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -279,5 +280,55 @@ func TestScanVisitsOnlyItsRange(t *testing.T) {
 				t.Fatalf("ListKeys(%q) = %d keys, %v", tt.prefix, len(keys), err)
 			}
 		})
+	}
+}
+
+// TestLongKeysInOrder: the index stores each key's length in two bytes; keys
+// of every length up to the limit come back whole and in order.
+func TestLongKeysInOrder(t *testing.T) {
+	b := open(t, memory.Options{})
+	ctx := context.Background()
+	var want [][]byte
+	for _, n := range []int{1, 2, 255, 256, 257, 511, 512, 4096, 65535 - 536, 65000} {
+		for _, last := range []byte{0x00, 0x7f, 0xff} {
+			k := bytes.Repeat([]byte{'k'}, n)
+			k[n-1] = last
+			want = append(want, k)
+		}
+	}
+	for i := len(want) - 1; i >= 0; i-- { // out of order
+		if err := b.Put(ctx, want[i], want[i][:1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	slices.SortFunc(want, bytes.Compare)
+	keys, err := b.ListKeys(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var snap [][]byte
+	for e, err := range b.Snapshot(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		snap = append(snap, e.Key)
+	}
+	for name, got := range map[string][][]byte{"ListKeys": keys, "Snapshot": snap} {
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d keys, want %d", name, len(got), len(want))
+		}
+		for i := range want {
+			if !bytes.Equal(got[i], want[i]) {
+				t.Fatalf("%s: key %d has %d bytes ending %x, want %d ending %x", name, i, len(got[i]), got[i][len(got[i])-1], len(want[i]), want[i][len(want[i])-1])
+			}
+		}
+	}
+	for _, k := range want {
+		if err := b.Delete(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if keys, _ := b.ListKeys(ctx, nil); len(keys) != 0 {
+		t.Fatalf("%d keys left after deleting all", len(keys))
 	}
 }
