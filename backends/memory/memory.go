@@ -7,7 +7,46 @@
 // lets reads go without locks, snapshots share items instead of copying them,
 // and Update detect a concurrent write by identity.
 //
-// DOC-CHOICE
+// # Order
+//
+// Every key is also in an ordered index, a copy-on-write B-tree
+// (github.com/tidwall/btree), so ListKeys, Scan and Snapshot seek to their
+// first key and visit only what they return, in ascending order: O(log N + k),
+// never a pass over every key. Window firing is a prefix scan on every
+// watermark tick, which is why this matters.
+//
+// The index holds keys, not values. A write that overwrites a key (merges and
+// window updates, most writes) changes the hash table alone, as before; only a
+// write that adds or removes a key also takes the index's lock and changes the
+// tree. Scans read the index in short runs under its read lock and take each
+// value from the hash tables; they hold no lock while their callback runs, so
+// the callback may write to the backend. A snapshot clones the index in O(1)
+// and freezes the shards' tables; a writer that meets a frozen table copies it
+// first (one shard's table, once per snapshot), and readers never wait. Nothing
+// is sorted.
+//
+// The options, measured on a 2-core VM with 23-byte keys in random order:
+//   - An index of items, updated by every write: replacing an item in a B-tree
+//     of 100K costs 660-750 ns (1.5-1.9 µs at 1M), where a whole Put into the
+//     hash table costs 340 ns: Put would cost 3x. Hence an index of keys,
+//     changed only when a key comes or goes.
+//   - An ordered structure per hash shard: every prefix scan would seek in all
+//     256 shards and merge, so one key's windows would cost 256 seeks.
+//   - Range-partitioned shards: a point read must find its range first, and
+//     real key spaces are skewed (a store's keys share one "w/Type/" prefix),
+//     so one shard takes most keys and most writes.
+//   - A concurrent skiplist: ordered, lock-free inserts, but no O(1)
+//     point-in-time copy; snapshots would need a version per entry.
+//   - google/btree v1.1.3 and tidwall/btree v1.8.2 both clone in O(1); deleting
+//     and inserting a key among 100K took 697-768 ns against 655-725 ns, and
+//     tidwall appends keys that come in order (Restore) without a search.
+//
+// An index key is a pointer to a copy of the key behind a 2-byte length, not a
+// string: 8 bytes in a node instead of 16, which matters because keys inserted
+// in order leave B-tree nodes half full (236.7 B/entry with strings, 228.2
+// with these, at 1M entries).
+//
+// SCALE-FIGURES
 package memory
 
 import (
