@@ -46,7 +46,27 @@
 // in order leave B-tree nodes half full (236.7 B/entry with strings, 228.2
 // with these, at 1M entries).
 //
-// SCALE-FIGURES
+// What it costs and buys, from make bench (medians of 6 rounds, every peer in
+// the same rounds; "before" is this backend as it was before the index, kept
+// in internal/unordered as the benchmarks' baseline; the checkpoint and bytes
+// figures from a run on a machine at load 20, the others at load 2-10):
+//   - Overwrites do not touch the index: Put 391 ns against 379 before (1.03x),
+//     the 90/10 mixed load on 2 goroutines 326 ns against 275 (1.19x). Get runs
+//     the same instructions as before but measured 640 ns against 579 (1.11x).
+//   - Deleting a key and inserting it again: 1455 ns against 620 (2.35x), the
+//     price of the index, paid only by writes that add or remove keys.
+//   - 228.2 bytes per entry at 1M (23-byte keys, 100-byte values) against
+//     177.6 before (1.28x) and 236.4 for a map[string][]byte.
+//   - With n tumbling windows of a generated store (integration/stores), 300K
+//     against 1K: FireDue with nothing due 1.31x, with 500 due 2.70x, one key's
+//     Windows 2.66x, a Scan of 100 keys 2.90x; against Badger at 300K they are
+//     6.8x, 13.3x, 3.2x and 1.52x faster. Before the index, a FireDue with
+//     nothing due cost 137 ms at 100K windows and 3.4 s at 1M.
+//   - A checkpoint of 1M entries: 1.05x faster than before per entry, and 1.33x
+//     the cost per entry at 100K (1.43x before). Its peak heap is about what it
+//     was (152 against 144 MB): the cut copies nothing, and what remains is the
+//     entries Snapshot yields, copies the caller owns, garbage until the next
+//     collection.
 package memory
 
 import (
