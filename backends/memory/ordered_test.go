@@ -2,6 +2,7 @@ package memory_test
 
 import (
 	"bytes"
+	"errors"
 	"context"
 	"fmt"
 	"iter"
@@ -330,5 +331,53 @@ func TestLongKeysInOrder(t *testing.T) {
 	}
 	if keys, _ := b.ListKeys(ctx, nil); len(keys) != 0 {
 		t.Fatalf("%d keys left after deleting all", len(keys))
+	}
+}
+
+// TestCloseDuringScansAndSnapshots: Close while scans, snapshots, restores and
+// writers run. Every call returns nil or an error wrapping ErrClosed; nothing
+// panics or hangs.
+func TestCloseDuringScansAndSnapshots(t *testing.T) {
+	for round := range 20 {
+		b := memory.New(memory.Options{Shards: 4})
+		ctx := context.Background()
+		for i := range 500 {
+			if err := b.Put(ctx, fmt.Appendf(nil, "k%04d", i), []byte("v")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		check := func(op string, err error) {
+			if err != nil && !errors.Is(err, runtime.ErrClosed) {
+				t.Errorf("round %d: %s: %v, want nil or ErrClosed", round, op, err)
+			}
+		}
+		var wg sync.WaitGroup
+		for g := range 4 {
+			wg.Go(func() {
+				for i := 0; i < 200; i++ {
+					switch (g + i) % 4 {
+					case 0:
+						check("Scan", b.Scan(ctx, []byte("k"), func(k, _ []byte) error {
+							return b.Put(ctx, append([]byte("o"), k...), nil) // outside the scan
+						}))
+					case 1:
+						for _, err := range b.Snapshot(ctx) {
+							check("Snapshot", err)
+						}
+					case 2:
+						check("Put", b.Put(ctx, fmt.Appendf(nil, "n%d", i), nil))
+						check("Delete", b.Delete(ctx, fmt.Appendf(nil, "k%04d", i)))
+					case 3:
+						_, err := b.ListKeys(ctx, nil)
+						check("ListKeys", err)
+					}
+				}
+			})
+		}
+		time.Sleep(time.Duration(round%5) * time.Millisecond)
+		if err := b.Close(); err != nil {
+			t.Fatal(err)
+		}
+		wg.Wait()
 	}
 }
