@@ -2,8 +2,8 @@ package memory_test
 
 import (
 	"bytes"
-	"errors"
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"slices"
