@@ -92,10 +92,14 @@ func (w *batch) Commit(ctx context.Context) error {
 		for _, op := range ops[:n] {
 			t := s.tab.Load() // set and del may rebuild it
 			if op.it == nil {
-				s.del(t, op.h, op.key)
+				if s.del(t, op.h, op.key) {
+					w.b.ix.remove(op.key)
+				}
 				dels++
 			} else {
-				s.set(t, op.h, op.it)
+				if s.set(t, op.h, op.it) {
+					insertKey(&w.b.ix, op.it.key())
+				}
 				puts++
 			}
 		}

@@ -13,17 +13,21 @@ import (
 	"github.com/puzpuzpuz/xsync/v4"
 
 	"github.com/statekit/statekit/backends/memory"
+	"github.com/statekit/statekit/backends/memory/internal/unordered"
 )
 
 // The peers do what the backend does for Get and Put: copy the value out on
 // Get, store a private copy on Put. Keys are ~20 bytes like
 // "window:user12345:000", values 100 bytes, 100K keys, random access.
+// "memory-unordered" is this backend as it was before its keys were kept in
+// order (package internal/unordered), the baseline of issue 9's goals.
 
 const benchKeys = 100_000
 
 type kv interface {
 	get(key []byte) ([]byte, bool)
 	put(key, value []byte)
+	del(key []byte)
 }
 
 type statekitKV struct{ b *memory.Backend }
@@ -33,6 +37,16 @@ func (s statekitKV) get(k []byte) ([]byte, bool) {
 	return v, ok
 }
 func (s statekitKV) put(k, v []byte) { _ = s.b.Put(context.Background(), k, v) }
+func (s statekitKV) del(k []byte)    { _ = s.b.Delete(context.Background(), k) }
+
+type unorderedKV struct{ b *unordered.Backend }
+
+func (s unorderedKV) get(k []byte) ([]byte, bool) {
+	v, ok, _ := s.b.Get(context.Background(), k)
+	return v, ok
+}
+func (s unorderedKV) put(k, v []byte) { _ = s.b.Put(context.Background(), k, v) }
+func (s unorderedKV) del(k []byte)    { _ = s.b.Delete(context.Background(), k) }
 
 type syncMapKV struct{ m sync.Map }
 
@@ -44,6 +58,7 @@ func (s *syncMapKV) get(k []byte) ([]byte, bool) {
 	return append([]byte(nil), v.([]byte)...), true
 }
 func (s *syncMapKV) put(k, v []byte) { s.m.Store(string(k), append([]byte(nil), v...)) }
+func (s *syncMapKV) del(k []byte)    { s.m.Delete(string(k)) }
 
 type xsyncKV struct{ m *xsync.Map[string, []byte] }
 
@@ -55,6 +70,7 @@ func (s xsyncKV) get(k []byte) ([]byte, bool) {
 	return append([]byte(nil), v...), true
 }
 func (s xsyncKV) put(k, v []byte) { s.m.Store(string(k), append([]byte(nil), v...)) }
+func (s xsyncKV) del(k []byte)    { s.m.Delete(string(k)) }
 
 // shardedKV is the usual hand-rolled concurrent map: 64 RWMutex-guarded maps.
 type shardedKV struct {
@@ -92,6 +108,13 @@ func (s *shardedKV) put(k, v []byte) {
 	sh.Unlock()
 }
 
+func (s *shardedKV) del(k []byte) {
+	sh := &s.shards[maphash.Bytes(s.seed, k)%64]
+	sh.Lock()
+	delete(sh.m, string(k))
+	sh.Unlock()
+}
+
 // mapKV is one Go map with no lock at all: the floor for a single goroutine.
 type mapKV struct{ m map[string][]byte }
 
@@ -103,6 +126,7 @@ func (s mapKV) get(k []byte) ([]byte, bool) {
 	return append([]byte(nil), v...), true
 }
 func (s mapKV) put(k, v []byte) { s.m[string(k)] = append([]byte(nil), v...) }
+func (s mapKV) del(k []byte)    { delete(s.m, string(k)) }
 
 type peer struct {
 	name     string
@@ -115,6 +139,11 @@ var peers = []peer{
 		m := memory.New(memory.Options{})
 		b.Cleanup(func() { m.Close() })
 		return statekitKV{m}
+	}, true},
+	{"memory-unordered", func(b *testing.B) kv {
+		m := unordered.New(unordered.Options{})
+		b.Cleanup(func() { m.Close() })
+		return unorderedKV{m}
 	}, true},
 	{"sync.Map", func(*testing.B) kv { return &syncMapKV{} }, true},
 	{"xsync.Map", func(*testing.B) kv { return xsyncKV{xsync.NewMap[string, []byte]()} }, true},
@@ -172,6 +201,25 @@ func BenchmarkPut(b *testing.B) {
 			i := 0
 			for b.Loop() {
 				s.put(keys[order[i&(len(order)-1)]], value)
+				i++
+			}
+		})
+	}
+}
+
+// BenchmarkInsertDelete deletes a random key and puts it back: a write that
+// removes a key and one that adds it, where BenchmarkPut only overwrites. These
+// are the writes that change the memory backend's ordered index.
+func BenchmarkInsertDelete(b *testing.B) {
+	keys, value, order := benchData()
+	for _, p := range peers {
+		b.Run(p.name, func(b *testing.B) {
+			s := filled(b, p, keys, value)
+			i := 0
+			for b.Loop() {
+				k := keys[order[i&(len(order)-1)]]
+				s.del(k)
+				s.put(k, value)
 				i++
 			}
 		})

@@ -34,7 +34,9 @@ func (b *Backend) CleanupExpired(ctx context.Context) int {
 			return true
 		})
 		for _, v := range expired {
-			s.del(s.tab.Load(), v.h, v.key) // del may rebuild the table
+			if s.del(s.tab.Load(), v.h, v.key) { // del may rebuild the table
+				b.ix.remove(v.key)
+			}
 		}
 		n := len(expired)
 		s.expired += uint64(n)

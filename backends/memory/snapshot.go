@@ -2,52 +2,38 @@ package memory
 
 import (
 	"context"
+	"hash/maphash"
 	"iter"
 	"math"
-	"runtime"
-	"slices"
-	"strings"
-	"sync"
 	"time"
+
+	"github.com/tidwall/btree"
 
 	skrt "github.com/statekit/statekit/runtime"
 )
 
-// Snapshots are copy-on-write, one shard at a time.
+// Snapshots are copy-on-write, with nothing copied up front.
 //
-// A cut begins by holding every shard's writer lock at once, just long enough to
-// mark each shard as pending for the cut: that instant is the snapshot's point
-// in time. Then the snapshot copies the shards one by one, under each shard's
-// lock. A writer that reaches a shard still pending copies that shard into the
-// cut before it writes. So no write that began after the cut is seen, no write
-// that returned before it is missed, and a writer waits at most for the copy of
-// one shard, never for the whole snapshot. Readers never wait.
+// A cut holds every shard's writer lock and the index's at once, just long
+// enough to clone the index (O(1): the B-tree is copy-on-write) and to mark each
+// shard's current table as frozen: that instant is the snapshot's point in time.
+// A writer that finds its shard's table frozen writes into a copy of the table
+// instead (see shard.writable), so the frozen tables and the index clone keep
+// the state of the cut for as long as the snapshot reads them, without locks. A
+// writer waits at most for the copy of one shard's table, once per snapshot,
+// never for the snapshot itself; readers never wait.
 //
-// A copy holds pointers to items, not bytes: items are immutable. It reads only
-// the table's slots, not the items; expired items are dropped later, when the
-// snapshot reads each item anyway.
+// The snapshot then walks the index clone in key order, takes each key's item
+// from the frozen table of its shard, and copies out the live ones. Nothing is
+// sorted, and what it holds beyond the live state is the tables writers copied
+// while it ran.
 
-// shardCopy is one shard's part of a cut.
-type shardCopy struct {
-	items []*item
-}
-
-// beforeWrite copies the shard into a pending cut before its first write after
-// the cut. s.mu must be held.
-func (s *shard) beforeWrite() {
-	if p := s.pending; p != nil {
-		s.pending = nil
-		p.items = allItems(s.tab.Load())
-	}
-}
-
-func allItems(t *table) []*item {
-	out := make([]*item, 0, t.live)
-	t.each(func(_ uint64, it *item) bool {
-		out = append(out, it)
-		return true
-	})
-	return out
+// frozenState is what a cut holds: the index as of the cut, and each shard's
+// table.
+type frozenState struct {
+	tree   *btree.BTreeG[ikey]
+	tables []*table
+	now    int64 // the time of the cut: items expiring by then are left out
 }
 
 // lockAll takes every shard's lock, in order.
@@ -63,96 +49,88 @@ func (b *Backend) unlockAll() {
 	}
 }
 
-// cut takes a point-in-time copy of every shard: the items of each shard, and
-// the time of the cut, before which the live ones expire.
-func (b *Backend) cut(ctx context.Context) ([][]*item, int64, error) {
-	b.snapMu.Lock()
-	defer b.snapMu.Unlock()
-
-	copies := make([]*shardCopy, len(b.shards))
-	now := b.now()
+// cut freezes the backend's state for a snapshot; release must follow.
+func (b *Backend) cut() (*frozenState, error) {
+	f := &frozenState{tables: make([]*table, len(b.shards)), now: b.now()}
 	b.lockAll()
-	closed := false
+	defer b.unlockAll()
+	b.ix.mu.Lock()
+	defer b.ix.mu.Unlock()
+	if b.ix.tree == nil {
+		return nil, fail("snapshot", nil, skrt.ErrClosed)
+	}
+	f.tree = b.ix.clone()
 	for i := range b.shards {
 		s := &b.shards[i]
-		closed = closed || s.tab.Load() == nil
-		if !closed {
-			copies[i] = &shardCopy{}
-			s.pending = copies[i]
-		}
-	}
-	b.unlockAll()
-	if closed {
-		b.abandon(copies)
-		return nil, 0, fail("snapshot", nil, skrt.ErrClosed)
-	}
-
-	for i := range b.shards {
-		s := &b.shards[i]
-		s.mu.Lock()
 		t := s.tab.Load()
-		if t != nil && s.pending == copies[i] {
-			s.pending = nil
-			copies[i].items = allItems(t)
-		}
-		s.mu.Unlock()
-		if t == nil {
-			b.abandon(copies)
-			return nil, 0, fail("snapshot", nil, skrt.ErrClosed)
-		}
-		if err := ctx.Err(); err != nil {
-			b.abandon(copies)
-			return nil, 0, fail("snapshot", nil, err)
+		f.tables[i] = t
+		if s.frozen == t {
+			s.frozenRefs++
+		} else {
+			s.frozen, s.frozenRefs = t, 1
 		}
 	}
-	parts := make([][]*item, len(copies))
-	for i, c := range copies {
-		parts[i] = c.items
-	}
-	return parts, now, nil
+	return f, nil
 }
 
-// abandon clears the marks of a cut that will not finish, so that writers stop
-// copying shards for it.
-func (b *Backend) abandon(copies []*shardCopy) {
+// release lets writers change in place the tables of f that are still current.
+func (b *Backend) release(f *frozenState) {
 	for i := range b.shards {
 		s := &b.shards[i]
 		s.mu.Lock()
-		if s.pending != nil && s.pending == copies[i] {
-			s.pending = nil
+		if s.frozen != nil && s.frozen == f.tables[i] {
+			if s.frozenRefs--; s.frozenRefs == 0 {
+				s.frozen = nil
+			}
 		}
 		s.mu.Unlock()
 	}
+}
+
+// items calls fn for every item of f live at the cut, in key order, until fn
+// returns false.
+func (b *Backend) items(f *frozenState, fn func(*item) bool) {
+	mask := uint64(len(f.tables) - 1)
+	f.tree.Scan(func(ik ikey) bool {
+		k := ik.String()
+		h := maphash.String(b.seed, k)
+		it := find(f.tables[(h>>b.shift)&mask], h, k)
+		if it == nil || !it.live(f.now) {
+			return true // expired (an indexed key is always in its table at the cut)
+		}
+		return fn(it)
+	})
 }
 
 // Snapshot yields every live entry in ascending key order, as of the moment
 // iteration begins. Writers are never blocked for more than the copy of one
-// shard's pointers, readers not at all (see the comment at the top of
+// shard's table, readers not at all (see the comment at the top of
 // snapshot.go). Keys and values are copies the caller owns; they are carved
 // from shared blocks, each capped at its own length.
 func (b *Backend) Snapshot(ctx context.Context) iter.Seq2[skrt.Entry, error] {
 	return func(yield func(skrt.Entry, error) bool) {
-		parts, now, err := b.cut(ctx)
+		if err := ctx.Err(); err != nil {
+			yield(skrt.Entry{}, fail("snapshot", nil, err))
+			return
+		}
+		f, err := b.cut()
 		if err != nil {
 			yield(skrt.Entry{}, err)
 			return
 		}
-		sortParts(parts)
+		defer b.release(f)
 		var slab []byte
 		i := 0
-		for it := range merged(parts) {
+		b.items(f, func(it *item) bool {
 			if i++; i%4096 == 0 {
 				if err := ctx.Err(); err != nil {
 					yield(skrt.Entry{}, fail("snapshot", nil, err))
-					return
+					return false
 				}
-			}
-			if !it.live(now) {
-				continue
 			}
 			need := int(it.klen + it.vlen)
 			if cap(slab)-len(slab) < need {
-				slab = make([]byte, 0, max(need, 256<<10))
+				slab = make([]byte, 0, max(need, 64<<10))
 			}
 			start := len(slab)
 			slab = append(slab, it.key()...)
@@ -162,137 +140,15 @@ func (b *Backend) Snapshot(ctx context.Context) iter.Seq2[skrt.Entry, error] {
 			if it.exp != 0 {
 				e.ExpiresAt = time.Unix(0, it.exp)
 			}
-			if !yield(e, nil) {
-				return
-			}
-		}
-	}
-}
-
-// sortParts sorts each shard's items by key. A shard's items are few enough for
-// their keys to stay in cache while they are sorted, which a sort of all items
-// at once would not manage. It leaves one CPU to the application's writers.
-func sortParts(parts [][]*item) {
-	byKey := func(a, b *item) int { return strings.Compare(a.key(), b.key()) }
-	next := make(chan []*item, len(parts))
-	for _, p := range parts {
-		next <- p
-	}
-	close(next)
-	var wg sync.WaitGroup
-	for range max(runtime.GOMAXPROCS(0)-1, 1) {
-		wg.Go(func() {
-			for p := range next {
-				slices.SortFunc(p, byKey)
-			}
+			return yield(e, nil)
 		})
 	}
-	wg.Wait()
-}
-
-// merged yields the items of sorted parts in key order: a k-way merge over a
-// binary min-heap of the parts' heads.
-//
-// All keys share a prefix of lcp bytes (often long: "w/ClickWindow/...",
-// "window:user..."), so each heap node keeps the 8 bytes after it as an
-// integer, and most comparisons are one integer comparison.
-func merged(parts [][]*item) iter.Seq[*item] {
-	return func(yield func(*item) bool) {
-		type head struct {
-			pfx  uint64
-			rest []*item
-		}
-		lcp := commonPrefix(parts)
-		heap := make([]head, 0, len(parts))
-		for _, p := range parts {
-			if len(p) > 0 {
-				heap = append(heap, head{key8(p[0].key(), lcp), p})
-			}
-		}
-		less := func(a, b *head) bool {
-			if a.pfx != b.pfx {
-				return a.pfx < b.pfx
-			}
-			return a.rest[0].key() < b.rest[0].key()
-		}
-		down := func(i int) {
-			for {
-				l, small := 2*i+1, i
-				if l < len(heap) && less(&heap[l], &heap[small]) {
-					small = l
-				}
-				if r := l + 1; r < len(heap) && less(&heap[r], &heap[small]) {
-					small = r
-				}
-				if small == i {
-					return
-				}
-				heap[i], heap[small] = heap[small], heap[i]
-				i = small
-			}
-		}
-		for i := len(heap)/2 - 1; i >= 0; i-- {
-			down(i)
-		}
-		for len(heap) > 0 {
-			top := &heap[0]
-			if !yield(top.rest[0]) {
-				return
-			}
-			if top.rest = top.rest[1:]; len(top.rest) > 0 {
-				top.pfx = key8(top.rest[0].key(), lcp)
-			} else {
-				heap[0] = heap[len(heap)-1]
-				heap = heap[:len(heap)-1]
-			}
-			down(0)
-		}
-	}
-}
-
-// commonPrefix is the length of the prefix all keys of sorted parts share: the
-// common prefix of every part's first and last key.
-func commonPrefix(parts [][]*item) int {
-	ref, lcp := "", -1
-	for _, p := range parts {
-		if len(p) == 0 {
-			continue
-		}
-		if lcp < 0 {
-			ref, lcp = p[0].key(), len(p[0].key())
-		}
-		lcp = commonPrefixLen(p[0].key(), ref[:lcp])
-		lcp = commonPrefixLen(p[len(p)-1].key(), ref[:lcp])
-	}
-	return max(lcp, 0)
-}
-
-func commonPrefixLen(a, b string) int {
-	n := min(len(a), len(b))
-	for i := range n {
-		if a[i] != b[i] {
-			return i
-		}
-	}
-	return n
-}
-
-// key8 is the big-endian integer of key's 8 bytes from off, zero-padded: it
-// orders like those bytes, and equal values need a full comparison.
-func key8(key string, off int) uint64 {
-	var v uint64
-	for i := range 8 {
-		v <<= 8
-		if off+i < len(key) {
-			v |= uint64(key[off+i])
-		}
-	}
-	return v
 }
 
 // Restore replaces all contents with entries. It builds the new tables aside
-// and swaps them in under every shard's lock, so it is atomic: readers see the
-// old contents or the new, and a Restore that fails (an error from entries, a
+// and swaps them in under every shard's lock, so it is atomic: a read sees the
+// old contents or the new (a Scan it overtakes fails with ErrConflict rather
+// than see both), and a Restore that fails (an error from entries, a
 // bad key, a cancelled ctx) changes nothing. Entries already expired are
 // skipped; of duplicate keys the last wins.
 func (b *Backend) Restore(ctx context.Context, entries iter.Seq2[skrt.Entry, error]) error {
@@ -300,6 +156,7 @@ func (b *Backend) Restore(ctx context.Context, entries iter.Seq2[skrt.Entry, err
 	for i := range fresh {
 		fresh[i].tab.Store(newTable(minTableSize))
 	}
+	tree := newTree()
 	now := b.now()
 	n := 0
 	for e, err := range entries {
@@ -319,11 +176,15 @@ func (b *Backend) Restore(ctx context.Context, entries iter.Seq2[skrt.Entry, err
 		var exp int64
 		if !e.ExpiresAt.IsZero() {
 			if exp = unixNanoClamped(e.ExpiresAt); exp <= now {
-				s.del(s.tab.Load(), h, string(e.Key)) // an expired later write hides an earlier one
+				if s.del(s.tab.Load(), h, string(e.Key)) { // an expired later write hides an earlier one
+					tree.Delete(makeIKey(e.Key))
+				}
 				continue
 			}
 		}
-		s.set(s.tab.Load(), h, newItem(e.Key, e.Value, exp))
+		if s.set(s.tab.Load(), h, newItem(e.Key, e.Value, exp)) {
+			tree.Load(makeIKey(e.Key)) // appends when keys come in order, as snapshots yield them
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return fail("restore", nil, err)
@@ -331,24 +192,30 @@ func (b *Backend) Restore(ctx context.Context, entries iter.Seq2[skrt.Entry, err
 
 	b.lockAll()
 	defer b.unlockAll()
-	for i := range b.shards {
-		if b.shards[i].tab.Load() == nil {
-			return fail("restore", nil, skrt.ErrClosed)
-		}
+	b.ix.mu.Lock()
+	defer b.ix.mu.Unlock()
+	if b.ix.tree == nil {
+		return fail("restore", nil, skrt.ErrClosed)
 	}
+	// The generation is odd while the tables are swapped (a seqlock): a scan
+	// that read a restored table sees it moved and fails rather than mix
+	// contents (see ascend), and a store that reads its state at an odd
+	// generation reloads at the even one that follows.
+	b.generation.Add(1)
 	for i := range b.shards {
 		s := &b.shards[i]
-		s.beforeWrite()
-		s.tab.Store(fresh[i].tab.Load())
+		s.tab.Store(fresh[i].tab.Load()) // snapshots keep the tables they froze
+		s.frozen, s.frozenRefs = nil, 0
 		s.bytes = fresh[i].bytes
 	}
+	b.ix.tree = tree
 	b.generation.Add(1)
 	return nil
 }
 
-// Generation counts the Restores that replaced the contents (see
-// runtime.Generationer): a window store reloads its fired watermark when it
-// changes.
+// Generation changes with every Restore that replaces the contents (see
+// runtime.Generationer): by two, and it is odd while the tables are being
+// swapped. A window store reloads its fired watermark when it changes.
 func (b *Backend) Generation() uint64 { return b.generation.Load() }
 
 // unixNanoClamped is t in Unix nanoseconds, clamped to the int64 range.

@@ -72,10 +72,13 @@ func (it *item) value() []byte {
 
 func (it *item) live(now int64) bool { return it.exp == 0 || it.exp > now }
 
-// size estimates the bytes an item costs: its allocation and its share of the
-// table (two 16-byte slots at the table's typical load).
+// size estimates the bytes an item costs: its allocation, its share of the
+// table (two 16-byte slots at the table's typical load), and its key's in the
+// index (the key's own copy after a 2-byte length, and an 8-byte element in a
+// B-tree node half to fully occupied).
 func (it *item) size() int64 {
-	return int64((itemHeader+int(it.klen)+int(it.vlen)+7)&^7) + 2*int64(unsafe.Sizeof(slot{}))
+	return int64((itemHeader+int(it.klen)+int(it.vlen)+7)&^7) + 2*int64(unsafe.Sizeof(slot{})) +
+		int64((it.klen+2+7)&^7) + 12
 }
 
 const minTableSize = 8
@@ -84,8 +87,8 @@ func newTable(size int) *table {
 	return &table{slots: make([]slot, size), mask: uint64(size - 1)}
 }
 
-// find returns key's item, or nil. It is safe without any lock.
-func (t *table) find(h uint64, key []byte) *item {
+// find returns key's item in t, or nil. It is safe without any lock.
+func find[K string | []byte](t *table, h uint64, key K) *item {
 	for i := h & t.mask; ; i = (i + 1) & t.mask {
 		s := &t.slots[i]
 		it := s.item.Load()

@@ -49,7 +49,7 @@ func TestTableModel(t *testing.T) {
 					rt.Fatalf("table too full: %d of %d slots used", tab.used, len(tab.slots))
 				}
 				for _, k := range []string{"a", "b", "c", "aa", "ab", "ba", "abc", "x", "yy", "zzz", "q", "qq"} {
-					it := tab.find(hashOf(k), []byte(k))
+					it := find(tab, hashOf(k), []byte(k))
 					want, ok := model[k]
 					if (it != nil) != ok || (ok && string(it.value()) != want) {
 						rt.Fatalf("find(%q) = %v, model: %q, %v", k, it, want, ok)
