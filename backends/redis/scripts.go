@@ -76,7 +76,7 @@ return 1
 `)
 
 // casScript writes one key if its value is still what the caller read:
-// ARGV[1] key, ARGV[2] '' if it was missing or else the SHA-1 (hex) of the
+// ARGV[1] key, ARGV[2] ” if it was missing or else the SHA-1 (hex) of the
 // value read, ARGV[3] op ('d' or a put op), ARGV[4] value, ARGV[5] ms. It
 // returns 1 when it wrote, 0 when the value had changed.
 var casScript = goredis.NewScript(writeLib + `
@@ -94,7 +94,7 @@ return 1
 
 // rangeScript reads one page of a shard's index: KEYS[1] {tag}i; ARGV[1] and
 // ARGV[2] the ZRANGEBYLEX bounds, ARGV[3] the page size, ARGV[4] '1' to read
-// values too. It returns {last member read or '', members read, live keys}
+// values too. It returns {last member read or ”, members read, live keys}
 // where live keys are key, value pairs when values are read. It writes
 // nothing.
 var rangeScript = goredis.NewScript(`
