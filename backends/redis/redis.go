@@ -54,6 +54,7 @@ import (
 	"hash/maphash"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -235,8 +236,19 @@ func (b *Backend) wrap(ctx context.Context, err error) error {
 		return runtime.ErrClosed
 	case ctx.Err() != nil && !errors.Is(err, ctx.Err()):
 		return fmt.Errorf("%w: %w", ctx.Err(), err)
+	case ctx.Err() == nil && isTimeout(err):
+		// go-redis sets the connection's deadline to the ctx's: the read
+		// can time out a moment before the ctx's own timer fires.
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < time.Millisecond {
+			return fmt.Errorf("%w: %w", context.DeadlineExceeded, err)
+		}
 	}
 	return err
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // Get returns a copy of key's value.

@@ -125,6 +125,7 @@ func (s *Server) signal(sig syscall.Signal) {
 		return
 	}
 	_ = cmd.Process.Signal(sig)
+	_ = cmd.Process.Signal(syscall.SIGCONT) // a paused server cannot act on SIGTERM
 	select {
 	case <-done:
 	case <-time.After(5 * time.Second):
@@ -280,5 +281,20 @@ func (c *Cluster) WaitOK(t testing.TB) {
 			t.Fatalf("cluster not ok after 30s:\n%s", info)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Pause stops the server with SIGSTOP: it keeps its connections open and
+// answers nothing, like a hung machine, until Resume.
+func (s *Server) Pause() { s.sig(syscall.SIGSTOP) }
+
+// Resume continues a paused server (SIGCONT).
+func (s *Server) Resume() { s.sig(syscall.SIGCONT) }
+
+func (s *Server) sig(sig syscall.Signal) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd != nil {
+		_ = s.cmd.Process.Signal(sig)
 	}
 }
