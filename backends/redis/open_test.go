@@ -225,3 +225,51 @@ func TestDB(t *testing.T) {
 		t.Errorf("DBSIZE of DB 3 = %d, %v", n, err)
 	}
 }
+
+func TestDrop(t *testing.T) {
+	srv := redistest.StartServer(t)
+	ctx := context.Background()
+	keep := open(t, redis.Config{Addrs: []string{srv.Addr()}, Namespace: "keep"})
+	if err := keep.Put(ctx, []byte("k"), []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	before, err := keep.Client().DBSize(ctx).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := open(t, redis.Config{Addrs: []string{srv.Addr()}, Namespace: "drop", Shards: 3})
+	w := b.NewBatch()
+	for i := range 5000 {
+		ttl := time.Duration(0)
+		if i%2 == 0 {
+			ttl = time.Hour
+		}
+		if err := w.PutEntry(runtime.Entry{Key: fmt.Appendf(nil, "k%05d", i), Value: []byte("v"), ExpiresAt: expiry(ttl)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Drop(ctx); err != nil {
+		t.Fatalf("Drop: %v", err)
+	}
+	if n, err := keep.Client().DBSize(ctx).Result(); err != nil || n != before {
+		t.Fatalf("after Drop: %d keys in Redis, want the %d of the other namespace (%v)", n, before, err)
+	}
+	if v, ok, err := keep.Get(ctx, []byte("k")); err != nil || !ok || string(v) != "v" {
+		t.Fatalf("the other namespace lost its key: %q %v %v", v, ok, err)
+	}
+	// reopening starts afresh, with another shard count if asked
+	again := open(t, redis.Config{Addrs: []string{srv.Addr()}, Namespace: "drop", Shards: 5})
+	if keys, err := again.ListKeys(ctx, nil); err != nil || len(keys) != 0 {
+		t.Fatalf("after Drop and Open: %d keys, %v", len(keys), err)
+	}
+}
+
+func expiry(ttl time.Duration) time.Time {
+	if ttl == 0 {
+		return time.Time{}
+	}
+	return time.Now().Add(ttl)
+}

@@ -410,6 +410,29 @@ func (b *Backend) Update(ctx context.Context, key []byte, ttl time.Duration, fn 
 	}
 }
 
+// Drop deletes every key of the namespace: entries, indexes and the layout
+// record, a thousand keys per script call. Writes made meanwhile may survive
+// it; the backend stays open, and the next Open of the namespace starts it
+// afresh (with Config.Shards).
+func (b *Backend) Drop(ctx context.Context) error {
+	if b.closed.Load() {
+		return fail("drop", nil, runtime.ErrClosed)
+	}
+	for i := range b.shards {
+		s := &b.shards[i]
+		for {
+			more, err := dropScript.Run(ctx, b.c, []string{s.idx, s.exp}).Int64()
+			if err != nil {
+				return fail("drop", nil, b.wrap(ctx, err))
+			}
+			if more == 0 {
+				break
+			}
+		}
+	}
+	return fail("drop", nil, b.wrap(ctx, b.c.Del(ctx, b.meta).Err()))
+}
+
 // Conflicts returns how many of Update's compare-and-sets lost to a concurrent
 // write and were retried.
 func (b *Backend) Conflicts() uint64 { return b.conflicts.Load() }

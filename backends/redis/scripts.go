@@ -116,3 +116,21 @@ else
 end
 return {ms[#ms] or '', #ms, out}
 `)
+
+// dropScript deletes up to 1000 keys of a shard with their index entries, and
+// the shard's sorted sets once they are empty: KEYS[1] {tag}i, KEYS[2]
+// {tag}x. It returns 1 while keys remain.
+var dropScript = goredis.NewScript(`
+local base = string.sub(KEYS[1], 1, -2) .. 'd'
+local ms = redis.call('ZRANGE', KEYS[1], 0, 999)
+for _, m in ipairs(ms) do redis.call('DEL', base .. m) end
+if #ms > 0 then
+  redis.call('ZREM', KEYS[1], unpack(ms))
+  redis.call('ZREM', KEYS[2], unpack(ms))
+end
+if #ms < 1000 then
+  redis.call('DEL', KEYS[1], KEYS[2])
+  return 0
+end
+return 1
+`)
