@@ -10,8 +10,11 @@ import (
 	"github.com/statekit/statekit/runtime"
 )
 
-// DefaultShards is the number of index shards a new namespace gets when
-// Config.Shards is 0. See DESIGN.md for the choice.
+// DefaultShards is the number of index shards a new namespace gets on a
+// cluster when Config.Shards is 0: enough to spread a namespace over 16
+// masters. On a single server a new namespace gets 1 shard: every shard would
+// live on the one server, so more would only cost ListKeys and Scan a script
+// call each. See DESIGN.md.
 const DefaultShards = 16
 
 // MaxShards is the largest Config.Shards.
@@ -49,7 +52,8 @@ type Config struct {
 	// of 0; 0 means entries never expire.
 	TTL time.Duration
 	// Shards is the number of index shards of the namespace (see DESIGN.md):
-	// 0 uses the namespace's existing count, or DefaultShards for a new one.
+	// 0 uses the namespace's existing count, or for a new namespace
+	// DefaultShards on a cluster and 1 on a single server.
 	// A count different from the one the namespace was created with is an
 	// error: keys would be looked for in the wrong shards.
 	Shards int

@@ -154,8 +154,12 @@ func (b *Backend) init(ctx context.Context) error {
 		return describeConnError(ctx, err)
 	}
 	want := b.cfg.Shards
-	if want == 0 {
+	switch {
+	case want != 0:
+	case b.cfg.cluster():
 		want = DefaultShards
+	default:
+		want = 1
 	}
 	// HSETNX makes the first of several processes opening a new namespace at
 	// once decide its layout; the others read it.
@@ -187,8 +191,8 @@ func (b *Backend) init(ctx context.Context) error {
 // describeConnError turns Open's first failure into a sentence: unreachable,
 // or authentication refused. go-redis's errors never contain the password.
 func describeConnError(ctx context.Context, err error) error {
-	if ctx.Err() != nil {
-		return fmt.Errorf("cannot reach Redis: %w: %w", ctx.Err(), err)
+	if cerr := ctxCause(ctx, err); cerr != nil {
+		return fmt.Errorf("cannot reach Redis: %w: %w", cerr, err)
 	}
 	msg := err.Error()
 	for _, p := range []string{"WRONGPASS", "NOAUTH", "ERR AUTH", "NOPERM", "ERR invalid password", "ERR Client sent AUTH"} {
@@ -234,16 +238,29 @@ func (b *Backend) wrap(ctx context.Context, err error) error {
 		return nil
 	case b.closed.Load() && errors.Is(err, goredis.ErrClosed):
 		return runtime.ErrClosed
-	case ctx.Err() != nil && !errors.Is(err, ctx.Err()):
-		return fmt.Errorf("%w: %w", ctx.Err(), err)
-	case ctx.Err() == nil && isTimeout(err):
-		// go-redis sets the connection's deadline to the ctx's: the read
-		// can time out a moment before the ctx's own timer fires.
-		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < time.Millisecond {
-			return fmt.Errorf("%w: %w", context.DeadlineExceeded, err)
-		}
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		return err
+	}
+	if cerr := ctxCause(ctx, err); cerr != nil {
+		return fmt.Errorf("%w: %w", cerr, err)
 	}
 	return err
+}
+
+// ctxCause returns the ctx's error if it explains err: the ctx is done, or err
+// is a network timeout at the ctx's deadline (go-redis sets the connection's
+// deadline to the ctx's, so the read can time out a moment before the ctx's
+// own timer fires).
+func ctxCause(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if isTimeout(err) {
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < time.Millisecond {
+			return context.DeadlineExceeded
+		}
+	}
+	return nil
 }
 
 func isTimeout(err error) bool {

@@ -46,6 +46,12 @@ func TestConformance(t *testing.T) {
 			return open(t, redis.Config{Addrs: []string{srv.Addr()}, Namespace: newNamespace(t)})
 		})
 	})
+	t.Run("server, 5 shards", func(t *testing.T) {
+		srv := redistest.StartServer(t)
+		backendtest.Run(t, func(t *testing.T) runtime.Backend {
+			return open(t, redis.Config{Addrs: []string{srv.Addr()}, Namespace: newNamespace(t), Shards: 5})
+		})
+	})
 	t.Run("cluster", func(t *testing.T) {
 		cl := redistest.StartCluster(t, 3)
 		backendtest.Run(t, func(t *testing.T) runtime.Backend {
