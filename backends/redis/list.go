@@ -98,7 +98,7 @@ func (b *Backend) walk(ctx context.Context, op string, prefix []byte, values boo
 					if c.after != "" {
 						lo = "(" + c.after
 					}
-					cmds[i] = rangeScript.EvalSha(ctx, p, []string{c.s.idx}, lo, max, page, flag)
+					cmds[i] = rangeScript.EvalSha(ctx, p, []string{c.s.idx, c.s.exp}, lo, max, page, flag)
 				}
 				return nil
 			})
@@ -109,7 +109,7 @@ func (b *Backend) walk(ctx context.Context, op string, prefix []byte, values boo
 			for i, c := range need {
 				res, err := cmds[i].Slice()
 				if isNoScript(err) { // the node lost its scripts (a restart): load it
-					res, err = rangeScript.Run(ctx, b.c, []string{c.s.idx}, lo(c, min), max, page, flag).Slice()
+					res, err = rangeScript.Run(ctx, b.c, []string{c.s.idx, c.s.exp}, lo(c, min), max, page, flag).Slice()
 				}
 				if err != nil {
 					return b.wrap(ctx, err)

@@ -67,7 +67,7 @@ local sets, members, plain = {}, {}, {}
 local function flush()
   if #plain == 0 then return end
   redis.call('ZADD', idx, unpack(members))
-  redis.call('ZREM', exp, unpack(plain))
+  if redis.call('ZCARD', exp) > 0 then redis.call('ZREM', exp, unpack(plain)) end
   redis.call('MSET', unpack(sets))
   sets, members, plain = {}, {}, {}
 end
@@ -114,11 +114,17 @@ reap()
 return 1
 `)
 
-// rangeScript reads one page of a shard's index: KEYS[1] {tag}i; ARGV[1] and
-// ARGV[2] the ZRANGEBYLEX bounds, ARGV[3] the page size, ARGV[4] '1' to read
-// values too. It returns {last member read or ”, members read, live keys}
-// where live keys are key, value pairs when values are read. It writes
-// nothing.
+// rangeScript reads one page of a shard's index: KEYS[1] {tag}i, KEYS[2]
+// {tag}x; ARGV[1] and ARGV[2] the ZRANGEBYLEX bounds, ARGV[3] the page size,
+// ARGV[4] '1' to read values too. It returns {last member read (empty if none), members
+// read, live keys} where live keys are key, value pairs when values are read.
+// It writes nothing.
+//
+// Keys only: a member whose data key is gone has expired, and then it is in
+// {tag}x with a score before now (a write removes a key from both indexes at
+// once, and a key in {tag}x expires at its score). So when {tag}x holds no
+// score before now, the most common case, every member read is live, and the
+// script checks none of them; otherwise it checks each with EXISTS.
 var rangeScript = goredis.NewScript(`
 local base = string.sub(KEYS[1], 1, -2) .. 'd'
 local ms = redis.call('ZRANGEBYLEX', KEYS[1], ARGV[1], ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
@@ -132,8 +138,14 @@ if ARGV[4] == '1' then
     end
   end
 else
-  for _, m in ipairs(ms) do
-    if redis.call('EXISTS', base .. m) == 1 then out[#out + 1] = m end
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  if #redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. (now + 1), 'LIMIT', 0, 1) == 0 then
+    out = ms
+  else
+    for _, m in ipairs(ms) do
+      if redis.call('EXISTS', base .. m) == 1 then out[#out + 1] = m end
+    end
   end
 end
 return {ms[#ms] or '', #ms, out}
