@@ -298,7 +298,11 @@ func (b *Backend) ttlOp(ttl time.Duration) (op string, ms int64) {
 	if ttl <= 0 {
 		return "p", 0
 	}
-	return "t", int64((ttl + time.Millisecond - 1) / time.Millisecond)
+	ms = int64(ttl / time.Millisecond)
+	if ttl%time.Millisecond != 0 {
+		ms++ // (ttl + 1ms - 1) / 1ms would overflow near the largest Duration
+	}
+	return "t", ms
 }
 
 // Put stores value under key, expiring after Config.TTL if set.
