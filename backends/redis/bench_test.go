@@ -170,20 +170,27 @@ func BenchmarkBatch(b *testing.B) {
 }
 
 // BenchmarkListKeys100 lists a prefix of 100 keys among many: 100K by default,
-// 1M with STATEKIT_REDIS_BENCH_1M=1 (loading takes about a minute).
+// 1M with STATEKIT_REDIS_BENCH_1M=1 (loading takes about a minute). The
+// ratio "statekit" is held to is the one-zset peer; statekit-16-shards is not
+// a peer but the same backend with a cluster's shard count.
 func BenchmarkListKeys100(b *testing.B) {
 	total := 100_000
 	if os.Getenv("STATEKIT_REDIS_BENCH_1M") != "" {
 		total = 1_000_000
 	}
 	sk, raw := benchPair(b)
+	sk16 := open(b, redis.Config{Addrs: []string{raw.Options().Addr}, Namespace: "bench16", Shards: 16})
 	ctx := context.Background()
 	key := func(i int) []byte { return fmt.Appendf(nil, "w/Clicks/user%07d/%03d", i/100, i%100) }
 	w := sk.NewBatch()
+	w16 := sk16.NewBatch()
 	p := raw.Pipeline()
 	small := []byte("v")
 	for i := range total {
 		if err := w.Put(key(i), small); err != nil {
+			b.Fatal(err)
+		}
+		if err := w16.Put(key(i), small); err != nil {
 			b.Fatal(err)
 		}
 		p.Set(ctx, string(key(i)), small, 0)
@@ -195,6 +202,9 @@ func BenchmarkListKeys100(b *testing.B) {
 		}
 	}
 	if err := w.Commit(ctx); err != nil {
+		b.Fatal(err)
+	}
+	if err := w16.Commit(ctx); err != nil {
 		b.Fatal(err)
 	}
 	if _, err := p.Exec(ctx); err != nil {
@@ -209,10 +219,20 @@ func BenchmarkListKeys100(b *testing.B) {
 			}
 		}
 	})
+	// the same with 16 shards, a cluster's default, on the one server: the
+	// cost of the shards alone, without a cluster's parallel round trips
+	b.Run("statekit-16-shards", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			keys, err := sk16.ListKeys(ctx, fmt.Appendf(nil, "w/Clicks/user%07d/", i*7919%users))
+			if err != nil || len(keys) != 100 {
+				b.Fatal(len(keys), err)
+			}
+		}
+	})
 	b.Run("go-redis-one-zset", func(b *testing.B) {
 		for i := 0; b.Loop(); i++ {
 			pre := fmt.Sprintf("w/Clicks/user%07d/", i*7919%users)
-			keys, err := raw.ZRangeByLex(ctx, "index", &goredis.ZRangeBy{Min: "[" + pre, Max: "(" + pre[:len(pre)-1] + "0"}).Result()
+			keys, err := raw.ZRangeArgs(ctx, goredis.ZRangeArgs{Key: "index", ByLex: true, Start: "[" + pre, Stop: "(" + pre[:len(pre)-1] + "0"}).Result()
 			if err != nil || len(keys) != 100 {
 				b.Fatal(len(keys), err)
 			}

@@ -92,18 +92,19 @@ func (b *Backend) walk(ctx context.Context, op string, prefix []byte, values boo
 				return err
 			}
 			cmds := make([]*goredis.Cmd, len(need))
-			_, err := b.c.Pipelined(ctx, func(p goredis.Pipeliner) error {
-				for i, c := range need {
-					lo := min
-					if c.after != "" {
-						lo = "(" + c.after
+			if len(need) == 1 { // one shard: a plain call costs less than a pipeline
+				c := need[0]
+				cmds[0] = rangeScript.EvalSha(ctx, b.c, []string{c.s.idx, c.s.exp}, lo(c, min), max, page, flag)
+			} else {
+				_, err := b.c.Pipelined(ctx, func(p goredis.Pipeliner) error {
+					for i, c := range need {
+						cmds[i] = rangeScript.EvalSha(ctx, p, []string{c.s.idx, c.s.exp}, lo(c, min), max, page, flag)
 					}
-					cmds[i] = rangeScript.EvalSha(ctx, p, []string{c.s.idx, c.s.exp}, lo, max, page, flag)
+					return nil
+				})
+				if err != nil && !isNoScript(err) {
+					return b.wrap(ctx, err)
 				}
-				return nil
-			})
-			if err != nil && !isNoScript(err) {
-				return b.wrap(ctx, err)
 			}
 			var again []*cursor
 			for i, c := range need {
