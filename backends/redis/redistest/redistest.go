@@ -75,7 +75,7 @@ func (s *Server) start() error {
 	argv = append(argv, s.args...)
 	cmd := exec.Command("redis-server", argv...)
 	cmd.Dir = s.Dir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlive the test binary
+	cmd.SysProcAttr = procAttr() // never outlive the test binary
 	if err := cmd.Start(); err != nil {
 		return err
 	}
@@ -125,7 +125,9 @@ func (s *Server) signal(sig syscall.Signal) {
 		return
 	}
 	_ = cmd.Process.Signal(sig)
-	_ = cmd.Process.Signal(syscall.SIGCONT) // a paused server cannot act on SIGTERM
+	if sigCont != 0 {
+		_ = cmd.Process.Signal(sigCont) // a paused server cannot act on SIGTERM
+	}
 	select {
 	case <-done:
 	case <-time.After(5 * time.Second):
@@ -286,10 +288,20 @@ func (c *Cluster) WaitOK(t testing.TB) {
 
 // Pause stops the server with SIGSTOP: it keeps its connections open and
 // answers nothing, like a hung machine, until Resume.
-func (s *Server) Pause() { s.sig(syscall.SIGSTOP) }
+// Where there is no SIGSTOP, it skips the test.
+func (s *Server) Pause() {
+	if sigStop == 0 {
+		s.t.Skip("no SIGSTOP on this system")
+	}
+	s.sig(sigStop)
+}
 
 // Resume continues a paused server (SIGCONT).
-func (s *Server) Resume() { s.sig(syscall.SIGCONT) }
+func (s *Server) Resume() {
+	if sigCont != 0 {
+		s.sig(sigCont)
+	}
+}
 
 func (s *Server) sig(sig syscall.Signal) {
 	s.mu.Lock()
