@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -39,6 +41,44 @@ func benchPair(b *testing.B) (*redis.Backend, *goredis.Client) {
 	return sk, raw
 }
 
+// serverTime returns a function that reports, as the metric "srv-ns/op", the
+// time the server spent executing commands (INFO commandstats) per iteration
+// since serverTime was called: Redis's own CPU accounting, which the load of a
+// shared machine disturbs far less than wall-clock time.
+func serverTime(b *testing.B, c *goredis.Client) func() {
+	ctx := context.Background()
+	if err := c.ConfigResetStat(ctx).Err(); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		info, err := c.Info(ctx, "commandstats").Result()
+		if err != nil {
+			b.Fatal(err)
+		}
+		// A script's time includes the commands it calls, which are also
+		// counted on their own: when scripts ran, count only them.
+		var all, scripts int64
+		for _, line := range strings.Split(info, "\n") {
+			if i := strings.Index(line, ",usec="); i >= 0 {
+				f := line[i+len(",usec="):]
+				if j := strings.IndexByte(f, ','); j >= 0 {
+					f = f[:j]
+				}
+				n, _ := strconv.ParseInt(f, 10, 64)
+				all += n
+				if strings.HasPrefix(line, "cmdstat_eval:") || strings.HasPrefix(line, "cmdstat_evalsha:") {
+					scripts += n
+				}
+			}
+		}
+		usec := all
+		if scripts > 0 {
+			usec = scripts
+		}
+		b.ReportMetric(float64(usec)*1000/float64(b.N), "srv-ns/op")
+	}
+}
+
 func fill(b *testing.B, sk *redis.Backend, raw *goredis.Client, n int) {
 	ctx := context.Background()
 	w := sk.NewBatch()
@@ -67,6 +107,7 @@ func BenchmarkGet(b *testing.B) {
 	fill(b, sk, raw, benchKeys)
 	ctx := context.Background()
 	b.Run("statekit", func(b *testing.B) {
+		defer serverTime(b, raw)()
 		for i := 0; b.Loop(); i++ {
 			if _, ok, err := sk.Get(ctx, benchKey(i%benchKeys)); err != nil || !ok {
 				b.Fatal(ok, err)
@@ -74,6 +115,7 @@ func BenchmarkGet(b *testing.B) {
 		}
 	})
 	b.Run("go-redis", func(b *testing.B) {
+		defer serverTime(b, raw)()
 		for i := 0; b.Loop(); i++ {
 			if _, err := raw.Get(ctx, string(benchKey(i%benchKeys))).Bytes(); err != nil {
 				b.Fatal(err)
@@ -86,6 +128,7 @@ func BenchmarkPut(b *testing.B) {
 	sk, raw := benchPair(b)
 	ctx := context.Background()
 	b.Run("statekit", func(b *testing.B) {
+		defer serverTime(b, raw)()
 		for i := 0; b.Loop(); i++ {
 			if err := sk.Put(ctx, benchKey(i%benchKeys), benchValue); err != nil {
 				b.Fatal(err)
@@ -93,6 +136,7 @@ func BenchmarkPut(b *testing.B) {
 		}
 	})
 	b.Run("go-redis", func(b *testing.B) {
+		defer serverTime(b, raw)()
 		for i := 0; b.Loop(); i++ {
 			if err := raw.Set(ctx, string(benchKey(i%benchKeys)), benchValue, 0).Err(); err != nil {
 				b.Fatal(err)
@@ -140,6 +184,7 @@ func BenchmarkBatch(b *testing.B) {
 		b.ReportMetric(float64(b.N*batchSize)/time.Since(start).Seconds(), "puts/s")
 	}
 	b.Run("statekit", func(b *testing.B) {
+		defer serverTime(b, raw)()
 		start := time.Now()
 		for n := 0; b.Loop(); n++ {
 			w := sk.NewBatch()
@@ -155,6 +200,7 @@ func BenchmarkBatch(b *testing.B) {
 		report(b, start)
 	})
 	b.Run("go-redis-pipelined-SET", func(b *testing.B) {
+		defer serverTime(b, raw)()
 		start := time.Now()
 		for n := 0; b.Loop(); n++ {
 			p := raw.Pipeline()

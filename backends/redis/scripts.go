@@ -16,38 +16,50 @@ import goredis "github.com/redis/go-redis/v9"
 // expired keys.
 
 // writeLib is shared by the write scripts: KEYS[1] is {tag}i, KEYS[2] {tag}x.
+// It asks for the time and touches {tag}x only when {tag}x is not empty, so
+// that a put into a shard without expiring keys costs three calls: ZCARD,
+// ZADD, SET.
 const writeLib = `
 local idx, exp = KEYS[1], KEYS[2]
 local base = string.sub(idx, 1, -2) .. 'd'
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local nexp = redis.call('ZCARD', exp) -- an upper bound from here on
+local now
+local function clock()
+  if not now then
+    local t = redis.call('TIME')
+    now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  end
+  return now
+end
 local function del(m)
   redis.call('DEL', base .. m)
   redis.call('ZREM', idx, m)
-  redis.call('ZREM', exp, m)
+  if nexp > 0 then redis.call('ZREM', exp, m) end
 end
 -- op: 'p' no expiry; 't' expires ms milliseconds from now; 'a' at Unix ms.
 local function put(op, m, v, ms)
   if op == 'p' then
     redis.call('ZADD', idx, 0, m)
-    redis.call('ZREM', exp, m)
+    if nexp > 0 then redis.call('ZREM', exp, m) end
     redis.call('SET', base .. m, v)
     return
   end
   local at = tonumber(ms)
-  if op == 't' then at = now + at end
-  if at <= now then
+  if op == 't' then at = clock() + at end
+  if at <= clock() then
     del(m)
     return
   end
   redis.call('ZADD', idx, 0, m)
   redis.call('ZADD', exp, at, m)
+  nexp = nexp + 1
   redis.call('SET', base .. m, v, 'PXAT', at)
 end
 -- reap removes up to 16 expired keys from both indexes. A key expires when
 -- the time passes its expiry, so only scores below now are certainly gone.
 local function reap()
-  local gone = redis.call('ZRANGEBYSCORE', exp, '-inf', '(' .. now, 'LIMIT', 0, 16)
+  if nexp == 0 then return end
+  local gone = redis.call('ZRANGEBYSCORE', exp, '-inf', '(' .. clock(), 'LIMIT', 0, 16)
   for _, m in ipairs(gone) do
     if redis.call('EXISTS', base .. m) == 0 then
       redis.call('ZREM', idx, m)
@@ -67,7 +79,7 @@ local sets, members, plain = {}, {}, {}
 local function flush()
   if #plain == 0 then return end
   redis.call('ZADD', idx, unpack(members))
-  if redis.call('ZCARD', exp) > 0 then redis.call('ZREM', exp, unpack(plain)) end
+  if nexp > 0 then redis.call('ZREM', exp, unpack(plain)) end
   redis.call('MSET', unpack(sets))
   sets, members, plain = {}, {}, {}
 end
