@@ -273,3 +273,45 @@ func expiry(ttl time.Duration) time.Time {
 	}
 	return time.Now().Add(ttl)
 }
+
+// TestClusterSeeds opens a cluster through one seed address with Cluster set,
+// and refuses a cluster node given as a single server with a hint.
+func TestClusterSeeds(t *testing.T) {
+	cl := redistest.StartCluster(t, 3)
+	ctx := context.Background()
+	one := []string{cl.Nodes[2].Addr()}
+	b := open(t, redis.Config{Addrs: one, Cluster: true, Namespace: "seed"})
+	if b.Shards() != redis.DefaultShards {
+		t.Errorf("a new namespace on a cluster has %d shards, want %d", b.Shards(), redis.DefaultShards)
+	}
+	for i := range 50 {
+		if err := b.Put(ctx, fmt.Appendf(nil, "k%02d", i), []byte("v")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if keys, err := b.ListKeys(ctx, []byte("k")); err != nil || len(keys) != 50 {
+		t.Fatalf("ListKeys through one seed: %d keys, %v", len(keys), err)
+	}
+	// every master holds some of the namespace
+	for _, n := range cl.Nodes {
+		if out, err := n.Do("DBSIZE"); err != nil || out == "0" {
+			t.Errorf("master %s holds %s keys (%v)", n.Addr(), out, err)
+		}
+	}
+	// A cluster node given as a single server: the nodes that do not own the
+	// meta key's slot answer MOVED, and Open says what to do.
+	refused := 0
+	for _, n := range cl.Nodes {
+		_, err := redis.Open(ctx, redis.Config{Addrs: []string{n.Addr()}, Namespace: "seed"})
+		if err == nil {
+			continue // the node owning the slot: a server client works there
+		}
+		refused++
+		if !strings.Contains(err.Error(), "set Config.Cluster") {
+			t.Errorf("Open of a cluster node as a server: %v, want a hint to set Config.Cluster", err)
+		}
+	}
+	if refused != len(cl.Nodes)-1 {
+		t.Errorf("%d nodes refused, want all but the meta key's owner", refused)
+	}
+}

@@ -167,8 +167,16 @@ func (b *Backend) init(ctx context.Context) error {
 	pipe.HSetNX(ctx, b.meta, "format", formatVersion)
 	pipe.HSetNX(ctx, b.meta, "shards", want)
 	all := pipe.HGetAll(ctx, b.meta)
-	if _, err := pipe.Exec(ctx); err != nil {
-		return describeConnError(ctx, err)
+	if cmds, err := pipe.Exec(ctx); err != nil {
+		for _, c := range cmds {
+			if goredis.HasErrorPrefix(c.Err(), "MOVED") {
+				return fmt.Errorf("the server is a Redis Cluster node: set Config.Cluster or give several addresses: %w", c.Err())
+			}
+		}
+		if cerr := ctxCause(ctx, err); cerr != nil {
+			return fmt.Errorf("reading namespace %q: %w: %w", b.cfg.Namespace, cerr, err)
+		}
+		return fmt.Errorf("reading namespace %q: %w", b.cfg.Namespace, err)
 	}
 	m := all.Val()
 	if m["format"] != strconv.Itoa(formatVersion) {
