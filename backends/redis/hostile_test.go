@@ -2,6 +2,7 @@ package redis_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -166,5 +167,60 @@ func TestIndexConsistentUnderConcurrency(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, scanned); diff != "" {
 		t.Errorf("Scan differs from Get (-get +scan):\n%s", diff)
+	}
+}
+
+// TestCloseDuringCalls closes the backend while 8 goroutines call it: every
+// call succeeds or fails with an error wrapping runtime.ErrClosed, none
+// panics or hangs.
+func TestCloseDuringCalls(t *testing.T) {
+	srv := redistest.StartServer(t)
+	b := open(t, redis.Config{Addrs: []string{srv.Addr()}, Namespace: "close", Shards: 3})
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	var ok, closed [8]int
+	errs := make(chan error, 8)
+	for g := range 8 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				k := fmt.Appendf(nil, "g%d:%d", g, i%50)
+				var err error
+				switch i % 4 {
+				case 0:
+					err = b.Put(ctx, k, []byte("v"))
+				case 1:
+					_, _, err = b.Get(ctx, k)
+				case 2:
+					_, err = b.ListKeys(ctx, []byte("g"))
+				case 3:
+					err = b.Update(ctx, k, 0, func(old []byte, _ bool) ([]byte, bool, error) { return old, true, nil })
+				}
+				switch {
+				case err == nil:
+					ok[g]++
+				case errors.Is(err, runtime.ErrClosed):
+					if closed[g]++; closed[g] == 20 {
+						return
+					}
+				default:
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	time.Sleep(50 * time.Millisecond)
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("a call during Close failed with %v, not ErrClosed", err)
+	}
+	for g := range 8 {
+		if ok[g] == 0 {
+			t.Errorf("goroutine %d: no call succeeded before Close", g)
+		}
 	}
 }

@@ -246,6 +246,8 @@ func (b *Backend) wrap(ctx context.Context, err error) error {
 		return nil
 	case b.closed.Load() && errors.Is(err, goredis.ErrClosed):
 		return runtime.ErrClosed
+	case b.closed.Load(): // a call in flight when Close closed its connection
+		return fmt.Errorf("%w: %w", runtime.ErrClosed, err)
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 		return err
 	}
