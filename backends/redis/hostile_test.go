@@ -8,7 +8,9 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -221,6 +223,56 @@ func TestCloseDuringCalls(t *testing.T) {
 	for g := range 8 {
 		if ok[g] == 0 {
 			t.Errorf("goroutine %d: no call succeeded before Close", g)
+		}
+	}
+}
+
+// TestPoolLimit caps the backend at 2 connections and runs 8 goroutines
+// through it: all calls succeed, and the server never sees more than 2
+// connections from the backend.
+func TestPoolLimit(t *testing.T) {
+	srv := redistest.StartServer(t)
+	b := open(t, redis.Config{Addrs: []string{srv.Addr()}, Namespace: "pool", PoolSize: 2, MaxActiveConns: 2, PoolTimeout: 5 * time.Second})
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	var peak atomic.Int64
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 100 {
+				if err := b.Put(ctx, fmt.Appendf(nil, "g%d:%d", g, i), []byte("v")); err != nil {
+					errs <- err
+					return
+				}
+				if i%25 == 0 {
+					n := int64(b.Client().PoolStats().TotalConns)
+					for {
+						old := peak.Load()
+						if n <= old || peak.CompareAndSwap(old, n) {
+							break
+						}
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if p := peak.Load(); p > 2 {
+		t.Errorf("the pool held %d connections, limit 2", p)
+	}
+	info, err := srv.Do("INFO", "clients")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "connected_clients:"); ok {
+			if n, _ := strconv.Atoi(v); n > 3 { // 2 of the backend, 1 of redis-cli
+				t.Errorf("the server has %d clients, want at most 3", n)
+			}
 		}
 	}
 }

@@ -126,6 +126,7 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 		TLSConfig:                cfg.TLS,
 		Protocol:                 2,
 		MaxRetries:               -1, // see "Failures" in the package doc
+		PipelinePoolSize:         -1, // pipelines share the pool, so that its limits hold for all connections
 		ContextTimeoutEnabled:    true,
 		PoolSize:                 cfg.PoolSize,
 		MinIdleConns:             cfg.MinIdleConns,
