@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/maphash"
-	"sync"
 	"time"
 )
 
@@ -43,9 +41,14 @@ func UpdateTTL(ctx context.Context, b Backend, key []byte, ttl time.Duration, fn
 		return NewError("runtime", "update", key, fmt.Errorf("ttl %v: backend %T has no TTLWriter: %w", ttl, b, errors.ErrUnsupported))
 	}
 
-	mu := &updateStripes[maphash.Bytes(stripeSeed, key)%uint64(len(updateStripes))]
-	mu.Lock()
-	defer mu.Unlock()
+	// Waits for the stripe as long as ctx allows: without a conflict check
+	// of its own, going on without it could lose an update. An UpdateFunc
+	// that updates a key of its own stripe so ends with ctx, not never.
+	lock, err := updateStripes.Lock(ctx, key, 0)
+	if err != nil {
+		return NewError("runtime", "update", key, err)
+	}
+	defer lock.Unlock()
 
 	old, found, err := b.Get(ctx, key)
 	if err != nil {
@@ -84,7 +87,4 @@ func PutTTL(ctx context.Context, b Backend, key, value []byte, ttl time.Duration
 // updateStripes serializes UpdateTTL on backends without Updater. It holds no
 // data and no configuration, only mutual exclusion, so sharing it between
 // backends costs at most a brief wait when two keys hash to one stripe.
-var (
-	updateStripes [256]sync.Mutex
-	stripeSeed    = maphash.MakeSeed()
-)
+var updateStripes = NewStripes(256)

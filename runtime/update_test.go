@@ -91,3 +91,50 @@ func TestUpdateTTLNeedsTTLWriter(t *testing.T) {
 		t.Errorf("a refused update wrote %v", b.m)
 	}
 }
+
+// TestUpdateNestedEndsWithContext: on a backend without Updater, an UpdateFunc
+// that updates its own key (or one of its stripe) waited for itself forever.
+// It ends when its ctx does.
+func TestUpdateNestedEndsWithContext(t *testing.T) {
+	b := &mapBackend{m: map[string][]byte{}}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- runtime.Update(ctx, b, []byte("k"), func([]byte, bool) ([]byte, bool, error) {
+			err := runtime.Update(ctx, b, []byte("k"), func([]byte, bool) ([]byte, bool, error) { return []byte("in"), true, nil })
+			return []byte("out"), true, err
+		})
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("nested Update: %v, want the ctx's deadline", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("nested Update on a backend without Updater hangs")
+	}
+}
+
+func TestStripes(t *testing.T) {
+	s := runtime.NewStripes(1)
+	ctx := context.Background()
+	first, err := s.Lock(ctx, []byte("a"), 0)
+	if err != nil || !first.Held() {
+		t.Fatalf("Lock = %v, %v", first.Held(), err)
+	}
+	second, err := s.Lock(ctx, []byte("b"), 10*time.Millisecond) // the same (only) stripe
+	if err != nil || second.Held() {
+		t.Fatalf("Lock of a held stripe with a wait: held=%v, %v; want to give up", second.Held(), err)
+	}
+	second.Unlock() // a no-op
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := s.Lock(cctx, []byte("c"), 0); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Lock with a cancelled ctx: %v", err)
+	}
+	first.Unlock()
+	if l, err := s.Lock(ctx, []byte("a"), 0); err != nil || !l.Held() {
+		t.Fatalf("Lock after Unlock: %v, %v", l.Held(), err)
+	}
+}

@@ -27,7 +27,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"io/fs"
 	"log/slog"
 	"math"
@@ -79,8 +78,7 @@ type Backend struct {
 
 	writes  atomic.Uint64 // for WithFlushEvery
 	syncs   atomic.Uint64 // see Syncs
-	updates [64]stripe
-	seed    maphash.Seed
+	updates *runtime.Stripes
 
 	// cache answers hot Gets (see valueCache); nil when WithCacheCapacity(0).
 	cache *valueCache
@@ -115,14 +113,12 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("badger open %s: %w", cfg.dir, err)
 	}
-	b := &Backend{db: db, cfg: cfg, log: logger, seed: maphash.MakeSeed(), guard: newDiskGuard(cfg, logger),
+	b := &Backend{db: db, cfg: cfg, log: logger, guard: newDiskGuard(cfg, logger),
 		cache: newValueCache(cfg.valueCacheSize())}
 	if b.guard != nil {
 		b.guard.syncFull = b.sync
 	}
-	for i := range b.updates {
-		b.updates[i].ch = make(chan struct{}, 1)
-	}
+	b.updates = runtime.NewStripes(64)
 	return b, nil
 }
 
@@ -243,32 +239,6 @@ func (b *Backend) ttlExpiry(ttl time.Duration) uint64 {
 // without it: only an Update nested in another's fn on the same stripe, or a
 // stripe held that long under extreme contention, waits that long.
 const stripeWait = time.Second
-
-// stripe is one of the striped locks of Update: a channel, so that taking it
-// can give up.
-type stripe struct{ ch chan struct{} }
-
-// lock takes the stripe and reports whether it did: false after stripeWait,
-// an error when ctx ends first.
-func (s *stripe) lock(ctx context.Context) (bool, error) {
-	select {
-	case s.ch <- struct{}{}:
-		return true, nil
-	default:
-	}
-	t := time.NewTimer(stripeWait)
-	defer t.Stop()
-	select {
-	case s.ch <- struct{}{}:
-		return true, nil
-	case <-t.C:
-		return false, nil
-	case <-ctx.Done():
-		return false, ctx.Err()
-	}
-}
-
-func (s *stripe) unlock() { <-s.ch }
 
 // Get returns a copy of key's value: from the value cache when it holds it,
 // else from a read transaction, whose result then fills the cache.
@@ -402,14 +372,11 @@ func (b *Backend) Update(ctx context.Context, key []byte, ttl time.Duration, fn 
 		return fail("update", key, err)
 	}
 	defer b.gate.exit(callingOp)
-	st := &b.updates[maphash.Bytes(b.seed, key)%uint64(len(b.updates))]
-	locked, err := st.lock(ctx)
+	lock, err := b.updates.Lock(ctx, key, stripeWait)
 	if err != nil {
 		return fail("update", key, err)
 	}
-	if locked {
-		defer st.unlock()
-	}
+	defer lock.Unlock()
 
 	var fnErr error
 	var kept bool

@@ -5,7 +5,9 @@
 // way, "crashes", and restores the checkpoint into a fresh backend.
 //
 //	go run ./examples/clickstream                      # memory backend, defaults
-//	go run ./examples/clickstream -events 200000 -badger
+//	go run ./examples/clickstream -events 200000 -backend badger
+//	go run ./examples/clickstream -backend redis -redis-addr localhost:6379
+//	go run ./examples/clickstream -backend redis -redis-addr host1:7000,host2:7001,host3:7002 # a cluster
 package main
 
 import (
@@ -19,10 +21,12 @@ import (
 	"math/rand/v2"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/statekit/statekit/backends/badger"
 	"github.com/statekit/statekit/backends/memory"
+	"github.com/statekit/statekit/backends/redis"
 	"github.com/statekit/statekit/checkpoint"
 	"github.com/statekit/statekit/runtime"
 )
@@ -33,7 +37,8 @@ type config struct {
 	pages    int
 	disorder time.Duration // how far an event may arrive behind the newest
 	seed     uint64
-	badger   bool
+	backend  string   // memory, badger or redis
+	redis    []string // Redis addresses: one server, or several cluster nodes
 }
 
 func main() {
@@ -43,8 +48,14 @@ func main() {
 	flag.IntVar(&cfg.pages, "pages", 12, "distinct pages")
 	flag.DurationVar(&cfg.disorder, "disorder", 8*time.Second, "how late an event may arrive")
 	flag.Uint64Var(&cfg.seed, "seed", 1, "random seed")
-	flag.BoolVar(&cfg.badger, "badger", false, "keep state in Badger instead of memory")
+	flag.StringVar(&cfg.backend, "backend", "memory", "where state lives: memory, badger or redis")
+	useBadger := flag.Bool("badger", false, "same as -backend badger")
+	redisAddr := flag.String("redis-addr", "localhost:6379", "with -backend redis: the server's host:port, or several cluster nodes separated by commas")
 	flag.Parse()
+	if *useBadger {
+		cfg.backend = "badger"
+	}
+	cfg.redis = strings.Split(*redisAddr, ",")
 	if err := run(context.Background(), os.Stdout, cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "clickstream:", err)
 		os.Exit(1)
@@ -90,11 +101,37 @@ func stream(cfg config) []click {
 	return out
 }
 
-func open(ctx context.Context, cfg config, dir string) (runtime.Backend, error) {
-	if !cfg.badger {
+// open opens the backend cfg names; name tells the demo's two backends apart
+// (a directory for Badger, a namespace for Redis).
+func open(ctx context.Context, cfg config, dir, name string) (runtime.Backend, error) {
+	switch cfg.backend {
+	case "memory":
 		return memory.New(memory.Options{}), nil
+	case "badger":
+		return badger.Open(ctx, badger.NewConfig(dir+"/"+name).WithLogger(slog.New(slog.DiscardHandler)))
+	case "redis":
+		// A namespace of its own, dropped at the end: the demo leaves nothing
+		// behind in a Redis it shares.
+		b, err := redis.Open(ctx, redis.Config{
+			Addrs:     cfg.redis,
+			Namespace: fmt.Sprintf("statekit-clickstream-%d-%s", time.Now().UnixNano(), name),
+			Logger:    slog.New(slog.DiscardHandler),
+		})
+		if err != nil {
+			return nil, err
+		}
+		return droppedOnClose{b}, nil
 	}
-	return badger.Open(ctx, badger.NewConfig(dir).WithLogger(slog.New(slog.DiscardHandler)))
+	return nil, fmt.Errorf("unknown backend %q: want memory, badger or redis", cfg.backend)
+}
+
+// droppedOnClose is a Redis backend whose Close deletes its namespace first.
+type droppedOnClose struct{ *redis.Backend }
+
+func (d droppedOnClose) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return errors.Join(d.Drop(ctx), d.Backend.Close())
 }
 
 func run(ctx context.Context, out io.Writer, cfg config) error {
@@ -103,7 +140,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	b, err := open(ctx, cfg, dir+"/state")
+	b, err := open(ctx, cfg, dir, "state")
 	if err != nil {
 		return err
 	}
@@ -116,7 +153,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 
 	events := stream(cfg)
 	fmt.Fprintf(out, "clickstream: %d events, %d users, %d pages, up to %v out of order, on %s\n",
-		len(events), cfg.users, cfg.pages, cfg.disorder, map[bool]string{false: "memory", true: "badger"}[cfg.badger])
+		len(events), cfg.users, cfg.pages, cfg.disorder, cfg.backend)
 	start := time.Now()
 	var newest time.Time
 	late, fired := 0, 0
@@ -182,7 +219,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	}
 
 	// The process "crashes": a fresh backend restores the checkpoint.
-	fresh, err := open(ctx, cfg, dir+"/restored")
+	fresh, err := open(ctx, cfg, dir, "restored")
 	if err != nil {
 		return err
 	}
