@@ -10,6 +10,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -17,12 +18,14 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
 
 	"github.com/statekit/statekit/backends/badger"
 	"github.com/statekit/statekit/backends/memory"
+	"github.com/statekit/statekit/backends/redis"
 	"github.com/statekit/statekit/runtime"
 )
 
@@ -30,6 +33,7 @@ type config struct {
 	calls   int
 	workers int
 	backend string
+	redis   []string // with backend redis: the server, or cluster nodes
 	seed    uint64
 }
 
@@ -37,9 +41,11 @@ func main() {
 	var cfg config
 	flag.IntVar(&cfg.calls, "calls", 100_000, "LLM calls in the stream")
 	flag.IntVar(&cfg.workers, "workers", 4, "workers merging calls at once")
-	flag.StringVar(&cfg.backend, "backend", "memory", "where the aggregates live: memory or badger (in a temporary directory)")
+	flag.StringVar(&cfg.backend, "backend", "memory", "where the aggregates live: memory, badger (in a temporary directory) or redis")
+	redisAddr := flag.String("redis-addr", "localhost:6379", "with -backend redis: the server's host:port, or cluster nodes separated by commas")
 	flag.Uint64Var(&cfg.seed, "seed", 1, "random seed of the stream")
 	flag.Parse()
+	cfg.redis = strings.Split(*redisAddr, ",")
 	if err := run(context.Background(), os.Stdout, cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "latency:", err)
 		os.Exit(1)
@@ -108,8 +114,29 @@ func open(ctx context.Context, cfg config, dir string) (runtime.Backend, error) 
 		return memory.New(memory.Options{}), nil
 	case "badger":
 		return badger.Open(ctx, badger.NewConfig(dir).WithLogger(slog.New(slog.DiscardHandler)))
+	case "redis":
+		// A namespace of its own, dropped at the end: the example leaves
+		// nothing behind in a Redis it shares.
+		b, err := redis.Open(ctx, redis.Config{
+			Addrs:     cfg.redis,
+			Namespace: fmt.Sprintf("statekit-latency-%d", time.Now().UnixNano()),
+			Logger:    slog.New(slog.DiscardHandler),
+		})
+		if err != nil {
+			return nil, err
+		}
+		return droppedOnClose{b}, nil
 	}
-	return nil, fmt.Errorf("-backend %q: want memory or badger", cfg.backend)
+	return nil, fmt.Errorf("-backend %q: want memory, badger or redis", cfg.backend)
+}
+
+// droppedOnClose is a Redis backend whose Close deletes its namespace first.
+type droppedOnClose struct{ *redis.Backend }
+
+func (d droppedOnClose) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return errors.Join(d.Drop(ctx), d.Backend.Close())
 }
 
 func run(ctx context.Context, out io.Writer, cfg config) error {

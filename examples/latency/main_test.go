@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/statekit/statekit/backends/redis/redistest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -46,11 +47,15 @@ func want(stream []Call) map[ModelLatencyKey]ModelLatency {
 func TestAggregates(t *testing.T) {
 	stream := calls(20_000, 7)
 	expected := want(stream)
-	for _, backend := range []string{"memory", "badger"} {
+	for _, backend := range []string{"memory", "badger", "redis"} {
 		for _, workers := range []int{1, 4} {
 			t.Run(fmt.Sprintf("%s/%d", backend, workers), func(t *testing.T) {
 				ctx := context.Background()
-				b, err := open(ctx, config{backend: backend}, filepath.Join(t.TempDir(), "db"))
+				cfg := config{backend: backend}
+				if backend == "redis" {
+					cfg.redis = []string{redistest.StartServer(t).Addr()}
+				}
+				b, err := open(ctx, cfg, filepath.Join(t.TempDir(), "db"))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -110,7 +115,7 @@ func TestBadConfig(t *testing.T) {
 		cfg  config
 		want string
 	}{
-		{config{calls: 10, workers: 1, backend: "redis"}, `-backend "redis"`},
+		{config{calls: 10, workers: 1, backend: "cassandra"}, `-backend "cassandra"`},
 		{config{calls: 10, workers: 0, backend: "memory"}, "-workers 0"},
 		{config{calls: -1, workers: 1, backend: "memory"}, "-calls -1"},
 	}
