@@ -17,7 +17,8 @@ var (
 	// decode or verify.
 	ErrCorrupt = errors.New("statekit: corrupt data")
 	// ErrConflict: an atomic update kept conflicting with concurrent writes
-	// after all its retries.
+	// after all its retries, or a scan was overtaken by a Restore of the
+	// backend (it fails rather than visit two contents).
 	ErrConflict = errors.New("statekit: conflict")
 	// ErrInvalidArgument: an option or argument is out of range (a negative
 	// TTL, a size below zero, a directory that is a file).
