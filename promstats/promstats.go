@@ -78,6 +78,7 @@ const namespace = "statekit"
 type BackendCollector struct {
 	r                      runtime.StatsReporter
 	ops, hits, misses, exp *prometheus.Desc
+	cacheHits, cacheMisses *prometheus.Desc
 	entries, memory, disk  *prometheus.Desc
 }
 
@@ -92,11 +93,15 @@ func NewBackendCollector(r runtime.StatsReporter, l Labels) *BackendCollector {
 		return prometheus.NewDesc(prometheus.BuildFQName(namespace, "backend", name), help, variable, c)
 	}
 	return &BackendCollector{
-		r:       r,
-		ops:     desc("operations_total", "Backend operations since the backend was opened, by operation.", "op"),
-		hits:    desc("hits_total", "Gets that found their key.", nil...),
-		misses:  desc("misses_total", "Gets that did not find their key.", nil...),
-		exp:     desc("expired_total", "Entries removed because their TTL expired.", nil...),
+		r:      r,
+		ops:    desc("operations_total", "Backend operations since the backend was opened, by operation.", "op"),
+		hits:   desc("hits_total", "Gets that found their key.", nil...),
+		misses: desc("misses_total", "Gets that did not find their key.", nil...),
+		exp:    desc("expired_total", "Entries removed because their TTL expired.", nil...),
+		cacheHits: desc("cache_hits_total",
+			"Gets the backend's value cache answered (Badger's; absent where there is none).", nil...),
+		cacheMisses: desc("cache_misses_total",
+			"Gets the backend's value cache passed on to the store (absent where there is none).", nil...),
 		entries: desc("entries", "Live entries in the backend (an estimate where the backend says so).", nil...),
 		memory:  desc("memory_bytes", "Memory held by the backend's entries (an estimate).", nil...),
 		disk:    desc("disk_bytes", "Bytes the backend's files occupy on disk.", nil...),
@@ -105,7 +110,7 @@ func NewBackendCollector(r runtime.StatsReporter, l Labels) *BackendCollector {
 
 // Describe sends the descriptors of every metric the collector may export.
 func (c *BackendCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.ops, c.hits, c.misses, c.exp, c.entries, c.memory, c.disk} {
+	for _, d := range []*prometheus.Desc{c.ops, c.hits, c.misses, c.exp, c.cacheHits, c.cacheMisses, c.entries, c.memory, c.disk} {
 		ch <- d
 	}
 }
@@ -123,6 +128,10 @@ func (c *BackendCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.hits, s.HitCount)
 	counter(c.misses, s.MissCount)
 	counter(c.exp, s.ExpiredCount)
+	if s.CacheHitCount+s.CacheMissCount > 0 {
+		counter(c.cacheHits, s.CacheHitCount)
+		counter(c.cacheMisses, s.CacheMissCount)
+	}
 	gauge := func(d *prometheus.Desc, v int64) {
 		if v >= 0 {
 			ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(v))
@@ -155,6 +164,7 @@ func (c *BackendCollector) Collect(ch chan<- prometheus.Metric) {
 type CheckpointCollector struct {
 	c                                    *checkpoint.Coordinator
 	created, failed, restores, rfailed   *prometheus.Desc
+	cancelled                            *prometheus.Desc
 	skipped, written                     *prometheus.Desc
 	lastTime, lastDur, lastRestore       *prometheus.Desc
 	newestSize, newestEntries, fileCount *prometheus.Desc
@@ -171,6 +181,7 @@ func NewCheckpointCollector(c *checkpoint.Coordinator, l Labels) *CheckpointColl
 		c:             c,
 		created:       desc("checkpoints_created_total", "Checkpoints written successfully."),
 		failed:        desc("checkpoint_failures_total", "Checkpoints that failed (nothing was written under a checkpoint's name)."),
+		cancelled:     desc("checkpoint_cancelled_total", "Checkpoints stopped because their context was cancelled (by Shutdown, say): not failures."),
 		restores:      desc("checkpoint_restores_total", "Checkpoints restored successfully."),
 		rfailed:       desc("checkpoint_restore_failures_total", "Restores that failed, corrupt checkpoints included."),
 		skipped:       desc("checkpoint_corrupt_skipped_total", "Corrupt checkpoints RestoreLatest passed over for an older one."),
@@ -186,7 +197,7 @@ func NewCheckpointCollector(c *checkpoint.Coordinator, l Labels) *CheckpointColl
 
 // Describe sends the descriptors of every metric the collector may export.
 func (c *CheckpointCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.created, c.failed, c.restores, c.rfailed, c.skipped, c.written,
+	for _, d := range []*prometheus.Desc{c.created, c.failed, c.cancelled, c.restores, c.rfailed, c.skipped, c.written,
 		c.lastTime, c.lastDur, c.lastRestore, c.newestSize, c.newestEntries, c.fileCount} {
 		ch <- d
 	}
@@ -202,6 +213,7 @@ func (c *CheckpointCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	metric(c.created, prometheus.CounterValue, float64(s.CheckpointsCreated))
 	metric(c.failed, prometheus.CounterValue, float64(s.CheckpointFailures))
+	metric(c.cancelled, prometheus.CounterValue, float64(s.CheckpointsCancelled))
 	metric(c.restores, prometheus.CounterValue, float64(s.Restores))
 	metric(c.rfailed, prometheus.CounterValue, float64(s.RestoreFailures))
 	metric(c.skipped, prometheus.CounterValue, float64(s.CorruptSkipped))

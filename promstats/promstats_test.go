@@ -100,7 +100,7 @@ func TestBackendCollector(t *testing.T) {
 				return b
 			},
 			gauges:   []string{"statekit_backend_disk_bytes"},
-			leftOut:  []string{"statekit_backend_entries", "statekit_backend_memory_bytes"},
+			leftOut:  []string{"statekit_backend_entries"},
 			positive: []string{"statekit_backend_disk_bytes"},
 		},
 	}
@@ -124,6 +124,18 @@ func TestBackendCollector(t *testing.T) {
 				}
 			}
 			st := b.(runtime.StatsReporter).Stats()
+			wantCache := 0
+			if st.CacheHitCount+st.CacheMissCount > 0 {
+				wantCache = 1
+			}
+			if tt.name == "badger" && wantCache == 0 {
+				t.Error("Badger's Stats count no value-cache use after Gets")
+			}
+			for _, name := range []string{"statekit_backend_cache_hits_total", "statekit_backend_cache_misses_total"} {
+				if n := testutil.CollectAndCount(c, name); n != wantCache {
+					t.Errorf("%s: %d series, want %d", name, n, wantCache)
+				}
+			}
 			want := map[string]int64{
 				"statekit_backend_entries":      st.Entries,
 				"statekit_backend_memory_bytes": st.MemoryBytes,
@@ -223,7 +235,13 @@ func TestCheckpointCollector(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A failed checkpoint: a cancelled context.
+	// A failed checkpoint: a deadline already past (a cancelled context is
+	// counted as cancelled, not failed).
+	late, cancelLate := context.WithDeadline(ctx, time.Now().Add(-time.Second))
+	defer cancelLate()
+	if _, err := coord.CreateCheckpoint(late); err == nil {
+		t.Fatal("a checkpoint with an expired deadline succeeded")
+	}
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
 	if _, err := coord.CreateCheckpoint(cancelled); err == nil {
@@ -240,6 +258,9 @@ statekit_checkpoints_created_total{backend="memory",name="orders"} 2
 # HELP statekit_checkpoint_failures_total Checkpoints that failed (nothing was written under a checkpoint's name).
 # TYPE statekit_checkpoint_failures_total counter
 statekit_checkpoint_failures_total{backend="memory",name="orders"} 1
+# HELP statekit_checkpoint_cancelled_total Checkpoints stopped because their context was cancelled (by Shutdown, say): not failures.
+# TYPE statekit_checkpoint_cancelled_total counter
+statekit_checkpoint_cancelled_total{backend="memory",name="orders"} 1
 # HELP statekit_checkpoint_restores_total Checkpoints restored successfully.
 # TYPE statekit_checkpoint_restores_total counter
 statekit_checkpoint_restores_total{backend="memory",name="orders"} 1
@@ -260,7 +281,7 @@ statekit_checkpoint_newest_size_bytes{backend="memory",name="orders"} %d
 statekit_checkpoint_newest_entries{backend="memory",name="orders"} 3
 `, first.SizeBytes+second.SizeBytes, second.SizeBytes)
 	names := []string{
-		"statekit_checkpoints_created_total", "statekit_checkpoint_failures_total",
+		"statekit_checkpoints_created_total", "statekit_checkpoint_failures_total", "statekit_checkpoint_cancelled_total",
 		"statekit_checkpoint_restores_total", "statekit_checkpoint_restore_failures_total",
 		"statekit_checkpoint_written_bytes_total", "statekit_checkpoint_files",
 		"statekit_checkpoint_newest_size_bytes", "statekit_checkpoint_newest_entries",

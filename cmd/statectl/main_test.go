@@ -3,6 +3,7 @@ package main_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -170,7 +171,12 @@ func makeFixtures(t *testing.T) fixtures {
 	})
 	fx.truncated = damage(t, valid, dir, "20400304T050609.000000000Z.ckpt", func(b []byte) []byte { return b[:len(b)-10] })
 	fx.newer = damage(t, valid, dir, "20400304T050610.000000000Z.ckpt", func(b []byte) []byte {
-		binary.LittleEndian.PutUint16(b[8:], 2) // format version 2
+		// Format version 3, intact: the trailer's SHA-256 (bytes 24-56 of
+		// the last 64, over everything before them) recomputed, as a newer
+		// statekit would have written it. Without that it is corrupt.
+		binary.LittleEndian.PutUint16(b[8:], 3)
+		sum := sha256.Sum256(b[:len(b)-64+24])
+		copy(b[len(b)-64+24:], sum[:])
 		return b
 	})
 	return fx
@@ -247,7 +253,7 @@ func TestLs(t *testing.T) {
 			t.Errorf("stderr line %d %q does not name %s", i, errLines[i], p)
 		}
 	}
-	if !strings.Contains(errLines[0], "SHA-256 mismatch") || !strings.Contains(errLines[2], "format version 2") {
+	if !strings.Contains(errLines[0], "SHA-256 mismatch") || !strings.Contains(errLines[2], "format version 3") {
 		t.Errorf("stderr does not say why:\n%s", r.stderr)
 	}
 
@@ -314,7 +320,7 @@ func TestInfo(t *testing.T) {
 	for _, want := range []string{
 		"id           " + fx.validID,
 		"created      2040-03-04T05:06:07Z",
-		"format       version 1",
+		"format       version 2",
 		"compressed   true",
 		"entries      7",
 		"expiring     1 of 7 entries, 2040-03-04T06:06:07Z to 2040-03-04T06:06:07Z",
