@@ -8,6 +8,7 @@
 //
 //	go run ./examples/state_demo                        # Badger, in a new directory it names
 //	go run ./examples/state_demo -backend memory -events 50000
+//	go run ./examples/state_demo -backend redis -redis-addr localhost:6379
 //	go run ./examples/state_demo -dir /tmp/demo         # a directory that is new or empty
 //
 // With -job it runs as a long-lived job would instead: it restores the newest
@@ -36,13 +37,15 @@ import (
 
 	"github.com/statekit/statekit/backends/badger"
 	"github.com/statekit/statekit/backends/memory"
+	"github.com/statekit/statekit/backends/redis"
 	"github.com/statekit/statekit/checkpoint"
 	"github.com/statekit/statekit/runtime"
 )
 
 type config struct {
 	events          int64
-	backend         string // memory or badger
+	backend         string   // memory, badger or redis
+	redis           []string // with backend redis: the server, or cluster nodes
 	dir             string
 	customers       int
 	merchants       int
@@ -57,7 +60,8 @@ type config struct {
 func main() {
 	var cfg config
 	flag.Int64Var(&cfg.events, "events", 100_000, "orders in the stream")
-	flag.StringVar(&cfg.backend, "backend", "badger", "where the state lives: memory or badger")
+	flag.StringVar(&cfg.backend, "backend", "badger", "where the state lives: memory, badger or redis")
+	redisAddr := flag.String("redis-addr", "localhost:6379", "with -backend redis: the server's host:port, or cluster nodes separated by commas")
 	flag.StringVar(&cfg.dir, "dir", "", "directory for the state and the checkpoints: new or empty (default: a new one in "+os.TempDir()+"); with -job, the job's directory")
 	flag.IntVar(&cfg.customers, "customers", 5000, "distinct customers")
 	flag.IntVar(&cfg.merchants, "merchants", 40, "distinct merchants")
@@ -68,6 +72,7 @@ func main() {
 	flag.BoolVar(&cfg.job, "job", false, "run as a job: resume from the newest checkpoint in -dir, print results as JSON lines")
 	flag.Int64Var(&cfg.positionLag, "unsafe-position-lag", 0, "fault injection: save the position this many orders early, so that a restart applies them twice")
 	flag.Parse()
+	cfg.redis = strings.Split(*redisAddr, ",")
 	ctx := context.Background()
 	var err error
 	if cfg.job {
@@ -83,8 +88,8 @@ func main() {
 
 func (cfg config) check() error {
 	switch {
-	case cfg.backend != "memory" && cfg.backend != "badger":
-		return fmt.Errorf("-backend %q: want memory or badger", cfg.backend)
+	case cfg.backend != "memory" && cfg.backend != "badger" && cfg.backend != "redis":
+		return fmt.Errorf("-backend %q: want memory, badger or redis", cfg.backend)
 	case cfg.events < 1:
 		return fmt.Errorf("-events %d: want at least 1", cfg.events)
 	case cfg.customers < 1 || cfg.merchants < 1:
@@ -109,61 +114,34 @@ func (cfg config) jobOptions() jobOptions {
 	return jobOptions{checkpointEvery: cfg.checkpointEvery, fireEvery: 500, watermarkLag: time.Second, positionLag: cfg.positionLag}
 }
 
-// openBackend opens the backend the configuration names; dir is Badger's.
+// openBackend opens the backend the configuration names. dir is Badger's
+// directory; on Redis it names the namespace, so that the process after the
+// crash finds the state the one before left, as Badger does.
 func openBackend(ctx context.Context, cfg config, dir string) (runtime.Backend, error) {
-	if cfg.backend == "memory" {
+	switch cfg.backend {
+	case "memory":
 		return memory.New(memory.Options{}), nil
-	}
-	return openBadger(ctx, dir, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
-}
-
-// openBadger opens Badger in dir. Badger v4.9.6 refuses to open a directory
-// that holds an empty value log file ("Open existing file ... Create a new
-// file"), which a process killed between creating that file and sizing it
-// leaves behind: integration/crash_test.go's kills hit it. The failed open
-// sizes the file and writes its header; openBadger removes any file still
-// empty and opens once more.
-func openBadger(ctx context.Context, dir string, logger *slog.Logger) (runtime.Backend, error) {
-	cfg := badger.NewConfig(dir).WithLogger(slog.New(slog.DiscardHandler))
-	b, err := badger.Open(ctx, cfg)
-	if err == nil {
-		return b, nil
-	}
-	if !strings.Contains(err.Error(), "Create a new file") {
-		return nil, err
-	}
-	removed, rerr := removeEmptyVlogs(dir)
-	if rerr != nil {
-		return nil, errors.Join(err, rerr)
-	}
-	logger.Warn("opening Badger again: a crash left an empty value log file", "dir", dir, "error", err, "removed", removed)
-	if b, err = badger.Open(ctx, cfg); err != nil {
-		return nil, err
-	}
-	return b, nil
-}
-
-// removeEmptyVlogs removes the empty *.vlog files in dir and returns their names.
-func removeEmptyVlogs(dir string) ([]string, error) {
-	names, err := filepath.Glob(filepath.Join(dir, "*.vlog"))
-	if err != nil {
-		return nil, err
-	}
-	var removed []string
-	for _, name := range names {
-		st, err := os.Stat(name)
+	case "redis":
+		abs, err := filepath.Abs(dir)
 		if err != nil {
-			return removed, err
+			return nil, err
 		}
-		if st.Size() != 0 {
-			continue
-		}
-		if err := os.Remove(name); err != nil {
-			return removed, err
-		}
-		removed = append(removed, filepath.Base(name))
+		return redis.Open(ctx, redis.Config{Addrs: cfg.redis, Namespace: "statekit-demo:" + abs, Logger: slog.New(slog.DiscardHandler)})
 	}
-	return removed, nil
+	// Open recovers a directory a kill left with an empty value log (found
+	// by integration/crash_test.go's kills).
+	return badger.Open(ctx, badger.NewConfig(dir).WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))))
+}
+
+// dropRedis deletes the namespace of a Redis backend the tour made, so that
+// it leaves nothing behind in a Redis it shares; other backends are left.
+func dropRedis(b runtime.Backend) error {
+	if r, ok := b.(*redis.Backend); ok {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return r.Drop(ctx)
+	}
+	return nil
 }
 
 func newCoordinator(b runtime.Backend, dir string, logger *slog.Logger) (*checkpoint.Coordinator, error) {
@@ -259,7 +237,7 @@ func tour(ctx context.Context, out io.Writer, cfg config) error {
 	if err != nil {
 		return err
 	}
-	defer b2.Close()
+	defer func() { dropRedis(b2); b2.Close() }() // b2 is b1's namespace on Redis
 	coord2, err := newCoordinator(b2, ckptDir, quiet)
 	if err != nil {
 		return err
@@ -298,7 +276,7 @@ func tour(ctx context.Context, out io.Writer, cfg config) error {
 	if err != nil {
 		return err
 	}
-	defer b3.Close()
+	defer func() { dropRedis(b3); b3.Close() }()
 	reference := newSink()
 	j3 := newJob(b3, nil, src, opts, reference.emit)
 	m = newMeter(out, "uninterrupted", src.Len())
