@@ -41,8 +41,15 @@ type Reader struct {
 
 // OpenFile opens the checkpoint at path and checks what it can without reading
 // the body: the header, the trailer, and that the file's size matches them. So
-// a truncated file fails here.
+// a truncated file fails here. A path that is not a regular file (a FIFO, a
+// device, a directory) is refused before it is opened: opening a FIFO would
+// wait for a writer forever.
 func OpenFile(path string) (*Reader, error) {
+	if fi, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("checkpoint %s: %w", path, err)
+	} else if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("checkpoint %s: %w: not a regular file (%v)", path, runtime.ErrInvalidArgument, fi.Mode().Type())
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint %s: %w", path, err)

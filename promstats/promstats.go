@@ -18,8 +18,10 @@
 package promstats
 
 import (
+	"log/slog"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -168,6 +170,7 @@ type CheckpointCollector struct {
 	skipped, written                     *prometheus.Desc
 	lastTime, lastDur, lastRestore       *prometheus.Desc
 	newestSize, newestEntries, fileCount *prometheus.Desc
+	listFailed                           atomic.Bool // the directory could not be listed at the last scrape
 }
 
 // NewCheckpointCollector returns a collector of c's Stats with labels l. Use
@@ -204,8 +207,9 @@ func (c *CheckpointCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 // Collect reads the coordinator's Stats and lists its directory, and sends
-// the metrics. A directory that cannot be listed is reported to Prometheus as
-// an invalid metric, so the scrape shows the error.
+// the metrics. A directory that cannot be listed leaves out the gauges read
+// from it (files, newest size and entries) and logs a warning once; the
+// counters and the last success time are still exported.
 func (c *CheckpointCollector) Collect(ch chan<- prometheus.Metric) {
 	s := c.c.Stats()
 	metric := func(d *prometheus.Desc, t prometheus.ValueType, v float64) {
@@ -227,9 +231,16 @@ func (c *CheckpointCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	infos, err := c.c.List()
 	if err != nil {
-		ch <- prometheus.NewInvalidMetric(c.fileCount, err)
+		// Leave the directory's gauges out but keep the rest: failing the
+		// whole scrape would hide checkpoint_failures_total and the last
+		// success time exactly when the alerts on them should fire. Logged
+		// once per outage, not per scrape.
+		if c.listFailed.CompareAndSwap(false, true) {
+			slog.Warn("statekit checkpoint metrics: cannot list the checkpoint directory; its gauges are left out", "err", err)
+		}
 		return
 	}
+	c.listFailed.Store(false)
 	metric(c.fileCount, prometheus.GaugeValue, float64(len(infos)))
 	if len(infos) > 0 { // newest first
 		metric(c.newestSize, prometheus.GaugeValue, float64(infos[0].SizeBytes))

@@ -318,8 +318,8 @@ func tour(ctx context.Context, out io.Writer, cfg config) error {
 	if err := listCheckpoints(ctx, out, ckptDir); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "\nInspect them with: go run ./cmd/statectl ls %s\n", ckptDir)
-	fmt.Fprintf(out, "Remove the demo's files with: rm -r %s\n", dir)
+	fmt.Fprintf(out, "\nInspect them with: go run ./cmd/statectl ls %s\n", shellQuote(ckptDir))
+	fmt.Fprintf(out, "Remove the demo's files with: rm -r %s\n", shellQuote(dir))
 	return nil
 }
 
@@ -565,4 +565,20 @@ func runJob(ctx context.Context, out io.Writer, cfg config) error {
 		return err
 	}
 	return l.write(record{Kind: "done"})
+}
+
+// shellQuote quotes s for a POSIX shell when it holds anything but safe
+// characters, so that a printed command can be pasted as it is.
+func shellQuote(s string) string {
+	safe := s != ""
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/._-+=:,@%", r)) {
+			safe = false
+			break
+		}
+	}
+	if safe {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -335,3 +335,18 @@ func TestOpenAfterEmptyVlog(t *testing.T) {
 		t.Errorf("after reopening: %q, %v, %v", v, found, err)
 	}
 }
+
+func TestShellQuote(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"/tmp/demo-1", "/tmp/demo-1"},
+		{"/tmp/my demo", "'/tmp/my demo'"},
+		{"/tmp/it's", `'/tmp/it'\''s'`},
+		{"/tmp/$HOME;rm", "'/tmp/$HOME;rm'"},
+		{"", "''"},
+	}
+	for _, tt := range tests {
+		if got := shellQuote(tt.in); got != tt.want {
+			t.Errorf("shellQuote(%q) = %s, want %s", tt.in, got, tt.want)
+		}
+	}
+}

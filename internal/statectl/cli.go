@@ -179,6 +179,9 @@ const (
 	statusCorrupt     = "corrupt"
 	statusUnsupported = "unsupported version"
 	statusUnreadable  = "unreadable"
+	// statusInterrupted is not a property of the file: the user (or a
+	// deadline) stopped the command while it read it.
+	statusInterrupted = "interrupted"
 )
 
 // classify names what is wrong with a checkpoint file. A newer format version
@@ -187,6 +190,8 @@ func classify(err error) string {
 	switch {
 	case err == nil:
 		return statusValid
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		return statusInterrupted
 	case errors.Is(err, checkpoint.ErrUnsupportedVersion):
 		return statusUnsupported
 	case errors.Is(err, runtime.ErrCorrupt):
@@ -216,9 +221,11 @@ func reason(err error, path string) string {
 	return strings.TrimPrefix(s, runtime.ErrCorrupt.Error()+": ")
 }
 
-// checkpointFiles returns the *.ckpt files in dir, sorted by name (for IDs:
-// by creation). Temporary files a crash left (*.ckpt.tmp-*) are not
-// checkpoints.
+// checkpointFiles returns the *.ckpt entries in dir, sorted by name (for
+// IDs: by creation). Temporary files a crash left (*.ckpt.tmp-*) are not
+// checkpoints. Entries that are not regular files (a dangling link, a
+// directory, a FIFO) are returned too: reading them fails, and the caller
+// names them as bad rather than pass over them in silence.
 func checkpointFiles(dir string) ([]string, error) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
@@ -229,10 +236,7 @@ func checkpointFiles(dir string) ([]string, error) {
 		if !strings.HasSuffix(e.Name(), ".ckpt") {
 			continue
 		}
-		p := filepath.Join(dir, e.Name())
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
-			paths = append(paths, p)
-		}
+		paths = append(paths, filepath.Join(dir, e.Name()))
 	}
 	slices.Sort(paths)
 	return paths, nil

@@ -88,6 +88,12 @@ func cmdDump(ctx context.Context, env Env, args []string) error {
 		return &fileError{path, err}
 	}
 	defer r.Close()
+	// The checksum covers the whole file and is checked at its end: verify
+	// first, so that -limit (or a prefix near the start) never prints records
+	// of a damaged file as if they were sound.
+	if err := r.Verify(ctx); err != nil {
+		return &fileError{path, err}
+	}
 	w := bufio.NewWriter(env.Stdout)
 	defer w.Flush()
 	enc := json.NewEncoder(w)

@@ -187,6 +187,11 @@ func cmdRestore(ctx context.Context, env Env, args []string) error {
 		if errors.Is(err, runtime.ErrCorrupt) {
 			return &fileError{path, err}
 		}
+		if !fresh {
+			// Badger's Restore replaces the contents as it goes: the directory
+			// now holds neither what it held nor the checkpoint.
+			return fmt.Errorf("restoring %s into badger:%s: %w; the directory is now incomplete (neither its old contents nor the checkpoint's): restore it again", path, dir, err)
+		}
 		return fmt.Errorf("restoring %s into badger:%s: %w", path, dir, err)
 	}
 	if fresh {

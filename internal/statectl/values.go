@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"sort"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/fxamacker/cbor/v2"
 
@@ -44,9 +45,14 @@ func ValueText(v []byte) string {
 		return "(empty)"
 	}
 	if isCBOR(v) {
-		if s, err := diagMode.Diagnose(v); err == nil {
+		s, err := diagMode.Diagnose(v)
+		if err == nil {
 			return s
 		}
+		// Well-formed CBOR that diagnostic notation cannot show (a text
+		// string that is not UTF-8, which statekit reads back as written):
+		// the item's bytes, said to be CBOR.
+		return "cbor h'" + hex.EncodeToString(v) + "' (" + err.Error() + ")"
 	}
 	return "raw " + quote(v)
 }
@@ -59,10 +65,36 @@ func ValueJSON(v []byte) (value any, ok bool) {
 		return nil, false
 	}
 	var x any
-	if err := runtime.CBORDecMode.Unmarshal(v, &x); err != nil {
+	if err := runtime.CBORDecMode.Unmarshal(v, &x); err != nil || !validUTF8(x) {
+		// JSON cannot hold a string that is not UTF-8 without losing bytes:
+		// the caller shows the raw value instead.
 		return nil, false
 	}
 	return jsonable(x), true
+}
+
+// validUTF8 reports whether every text string in x (map keys included) is
+// valid UTF-8.
+func validUTF8(x any) bool {
+	switch v := x.(type) {
+	case string:
+		return utf8.ValidString(v)
+	case map[any]any:
+		for k, e := range v {
+			if !validUTF8(k) || !validUTF8(e) {
+				return false
+			}
+		}
+	case []any:
+		for _, e := range v {
+			if !validUTF8(e) {
+				return false
+			}
+		}
+	case cbor.Tag:
+		return validUTF8(v.Content)
+	}
+	return true
 }
 
 // jsonable turns what fxamacker decodes into an interface{} into something
@@ -87,14 +119,23 @@ func jsonable(x any) any {
 			}
 			return pairs[i].typ < pairs[j].typ
 		})
+		// 1 and "1" are distinct CBOR keys: keep both. A key whose text was
+		// taken gets "#2", "#3"... but never a name another key has, so a
+		// real key "1#2" keeps its own value.
+		names := make(map[string]bool, len(pairs))
+		for _, p := range pairs {
+			names[p.key] = true
+		}
 		out := make(map[string]any, len(v))
 		for _, p := range pairs {
 			ks := p.key
-			for n := 2; ; n++ { // 1 and "1" are distinct CBOR keys: keep both
-				if _, dup := out[ks]; !dup {
-					break
+			if _, taken := out[ks]; taken {
+				for n := 2; ; n++ {
+					ks = p.key + "#" + strconv.Itoa(n)
+					if _, taken := out[ks]; !taken && !names[ks] {
+						break
+					}
 				}
-				ks = p.key + "#" + strconv.Itoa(n)
 			}
 			out[ks] = jsonable(p.val)
 		}
@@ -151,6 +192,8 @@ func mapKey(k any) string {
 		return strconv.FormatUint(v, 10)
 	case []byte:
 		return hex.EncodeToString(v)
+	case cbor.ByteString: // a byte-string map key, as fxamacker decodes one
+		return "h'" + hex.EncodeToString([]byte(v)) + "'"
 	default:
 		return fmt.Sprint(jsonable(v))
 	}
