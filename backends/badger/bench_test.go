@@ -58,6 +58,18 @@ func openPair(b *testing.B, fill int) (*Backend, *bdb.DB) {
 	return sk, raw
 }
 
+// rawGet is the peer's Get: a read transaction and a copy of the value.
+func rawGet(db *bdb.DB, key []byte) error {
+	return db.View(func(txn *bdb.Txn) error {
+		item, err := txn.Get(key)
+		if err != nil {
+			return err
+		}
+		_, err = item.ValueCopy(nil)
+		return err
+	})
+}
+
 func randomOrder() []int {
 	rng := rand.New(rand.NewPCG(2, 2))
 	order := make([]int, 1<<16)
@@ -111,15 +123,7 @@ func BenchmarkBadgerGetCached(b *testing.B) {
 		i := 0
 		for b.Loop() {
 			key := benchKey(order[i&(len(order)-1)])
-			err := raw.View(func(txn *bdb.Txn) error {
-				item, err := txn.Get(key)
-				if err != nil {
-					return err
-				}
-				_, err = item.ValueCopy(nil)
-				return err
-			})
-			if err != nil {
+			if err := rawGet(raw, key); err != nil {
 				b.Fatal(err)
 			}
 			i++
@@ -153,14 +157,7 @@ func BenchmarkBadgerGetRandom1M(b *testing.B) {
 		i := 0
 		for b.Loop() {
 			key := benchKey(order[i&(len(order)-1)])
-			if err := raw.View(func(txn *bdb.Txn) error {
-				item, err := txn.Get(key)
-				if err != nil {
-					return err
-				}
-				_, err = item.ValueCopy(nil)
-				return err
-			}); err != nil {
+			if err := rawGet(raw, key); err != nil {
 				b.Fatal(err)
 			}
 			i++
