@@ -3,7 +3,6 @@ package gen
 import (
 	"fmt"
 	"go/token"
-	"math"
 	"regexp"
 	"strings"
 	"time"
@@ -139,13 +138,10 @@ func (d *directive) apply(t *Type) []Problem {
 	}
 	t.Lateness, ps = d.duration("lateness", true)
 	add(ps)
+	// The runtime refuses the same (runtime.WindowSpec.Validate), by the same
+	// functions; here with the option's position.
 	if t.Size > 0 && t.Slide > 0 && t.Slide <= t.Size {
-		// The runtime refuses the same (runtime.WindowSpec.Validate).
-		n := int64(t.Size / t.Slide)
-		if t.Size%t.Slide != 0 {
-			n++
-		}
-		if n > runtime.MaxWindowsPerEvent {
+		if n := runtime.WindowsPerEvent(t.Size, t.Slide); n > runtime.MaxWindowsPerEvent {
 			pos := d.pos
 			if o, ok := d.opts["slide"]; ok {
 				pos = o.pos
@@ -154,10 +150,11 @@ func (d *directive) apply(t *Type) []Problem {
 				durationText(t.Slide), n, durationText(t.Size), runtime.MaxWindowsPerEvent)}})
 		}
 	}
-	if o, ok := d.opts["ttl"]; ok && t.TTL > 0 && t.Size > 0 && t.Lateness >= 0 &&
-		(t.Lateness > math.MaxInt64-t.Size || t.TTL <= t.Size+t.Lateness) {
-		add([]Problem{{o.pos, fmt.Sprintf("ttl=%s is not longer than size + lateness (%v): window state would expire before its window fires",
-			o.value, durationText(t.Size+t.Lateness))}})
+	if o, ok := d.opts["ttl"]; ok && t.TTL > 0 && t.Size > 0 && t.Lateness >= 0 {
+		if least := runtime.MinWindowTTL(t.Size, t.Lateness); t.TTL <= least {
+			add([]Problem{{o.pos, fmt.Sprintf("ttl=%s is not longer than size + lateness (%v): window state would expire before its window fires",
+				o.value, durationText(least))}})
+		}
 	}
 	return problems
 }

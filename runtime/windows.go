@@ -22,9 +22,10 @@ var ErrLate = errors.New("statekit: event too late: its windows have fired")
 // directive such as size=24h slide=1ns would make one Add write forever.
 const MaxWindowsPerEvent = 1000
 
-// windowsPerEvent is the most windows of size, sliding by slide, that contain
-// one instant: size/slide rounded up.
-func windowsPerEvent(size, slide time.Duration) int64 {
+// WindowsPerEvent is the most windows of size, sliding by slide, that contain
+// one instant: size/slide rounded up. stategen and WindowSpec.Validate hold it
+// to MaxWindowsPerEvent.
+func WindowsPerEvent(size, slide time.Duration) int64 {
 	n := int64(size / slide)
 	if size%slide != 0 {
 		n++
@@ -37,7 +38,7 @@ func windowsPerEvent(size, slide time.Duration) int64 {
 // has slide == size: one window. size and slide must be positive and slide at
 // most size; at must lie in the years 1678-2262 (Unix nanoseconds).
 func AppendWindows(dst []Window, at time.Time, size, slide time.Duration) ([]Window, error) {
-	if size <= 0 || slide <= 0 || slide > size || windowsPerEvent(size, slide) > MaxWindowsPerEvent {
+	if size <= 0 || slide <= 0 || slide > size || WindowsPerEvent(size, slide) > MaxWindowsPerEvent {
 		return dst, fmt.Errorf("%w: window size %v, slide %v (at most %d windows per event)", ErrInvalidArgument, size, slide, MaxWindowsPerEvent)
 	}
 	if at.Before(minKeyTime) || at.After(maxKeyTime) {
@@ -97,14 +98,14 @@ func (spec WindowSpec) validate() ([]byte, error) {
 		return bad("window size %v: must be positive", spec.Size)
 	case spec.Slide <= 0 || spec.Slide > spec.Size:
 		return bad("window slide %v: must be positive and at most the size %v", spec.Slide, spec.Size)
-	case windowsPerEvent(spec.Size, spec.Slide) > MaxWindowsPerEvent:
+	case WindowsPerEvent(spec.Size, spec.Slide) > MaxWindowsPerEvent:
 		return bad("window size %v, slide %v: %d windows per event, more than %d", spec.Size, spec.Slide,
-			windowsPerEvent(spec.Size, spec.Slide), MaxWindowsPerEvent)
+			WindowsPerEvent(spec.Size, spec.Slide), MaxWindowsPerEvent)
 	case spec.Lateness < 0:
 		return bad("window lateness %v: must not be negative", spec.Lateness)
 	case spec.TTL < 0:
 		return bad("window ttl %v: must not be negative", spec.TTL)
-	case spec.TTL > 0 && spec.TTL <= satAdd(spec.Size, spec.Lateness):
+	case spec.TTL > 0 && spec.TTL <= MinWindowTTL(spec.Size, spec.Lateness):
 		return bad("window ttl %v: not longer than size %v + lateness %v: state would expire before its window fires",
 			spec.TTL, spec.Size, spec.Lateness)
 	case len(spec.StatePrefix) == 0 || len(spec.TimerPrefix) == 0:
@@ -125,6 +126,12 @@ func (spec WindowSpec) validate() ([]byte, error) {
 	}
 	return key, CheckKey(key)
 }
+
+// MinWindowTTL is size+lateness, saturated at the largest Duration: a window
+// store's TTL must be longer, or state written at a window's start would
+// expire by the time the window fires. stategen and WindowSpec.Validate both
+// apply it.
+func MinWindowTTL(size, lateness time.Duration) time.Duration { return satAdd(size, lateness) }
 
 // satAdd is a+b, saturated at the largest Duration.
 func satAdd(a, b time.Duration) time.Duration {
@@ -526,7 +533,7 @@ func (w *Windows) Scan(ctx context.Context, fields []byte, fn func(win Window, v
 }
 
 // fireBatch bounds how many due timers FireDue collects per scan; fireChunk
-// how many windows it fires before it deletes them.
+// how many windows it claims at once (claims are released per chunk).
 const (
 	fireBatch = 1 << 16
 	fireChunk = 512
