@@ -622,12 +622,17 @@ func (b *builder) mergeMethod(t *Type, named *types.Named) {
 // GeneratedNames returns the package-level names stategen declares for t.
 func GeneratedNames(t *Type) []string {
 	lower := Unexported(t.Name)
-	names := []string{t.Name + "Key", t.Name + "Store", "New" + t.Name + "Store",
-		lower + "CBOR", lower + "DecodeCBOR", lower + "Merge", lower + "MergeFunc", lower + "Prefix"}
-	if t.Kind == Window {
-		names = append(names, lower+"TimerPrefix")
+	return []string{t.Name + "Key", t.Name + "Store", Constructor(t),
+		lower + "CBOR", lower + "DecodeCBOR", lower + "Decode", lower + "WithKey", lower + "Merge"}
+}
+
+// Constructor is the name of the function that returns t's store:
+// NewClicksStore for Clicks, newClicksStore for an unexported clicks.
+func Constructor(t *Type) string {
+	if r, _ := utf8.DecodeRuneInString(t.Name); unicode.IsUpper(r) {
+		return "New" + t.Name + "Store"
 	}
-	return names
+	return "new" + Exported(t.Name) + "Store"
 }
 
 // GeneratedTestNames returns the package-level names stategen declares for t
@@ -651,8 +656,11 @@ var GeneratedKeyMethods = []string{"AppendKey", "DecodeKey"}
 // variables. A type of the package with one of these names would be hidden
 // inside the functions that refer to it, so such types are refused; imports
 // take other names.
-var reservedLocals = setOf(`a at b buf ctx data dec dst err err1 err2 f fields fn found got gotErr i in isText
-	k key merging n num ok old out r raw ref rng s seen t text v w want wantErr watermark x y yield`)
+var reservedLocals = setOf(`a b buf data dec dst err err1 err2 f found got gotErr i in isText k mode n num ok old out r ref rng
+	t text v want wantErr x y`)
+
+// ReservedLocals returns the names IsReservedLocal reserves, sorted.
+func ReservedLocals() []string { return slices.Sorted(maps.Keys(reservedLocals)) }
 
 // setOf returns the set of the space-separated words in s.
 func setOf(s string) map[string]bool {
@@ -670,18 +678,29 @@ func IsReservedLocal(name string) bool { return reservedLocals[name] }
 // usedPredeclared are Go's predeclared names that generated code uses, or may
 // use for a field's type. A package-level declaration of one of them would
 // change what the generated code means, so it is refused.
-var usedPredeclared = setOf(`any append bool byte error false float32 float64 int int8 int16 int32 int64 len make nil
+var usedPredeclared = setOf(`any append bool byte error false float32 float64 int int8 int16 int32 int64 len make new nil
 	rune string true uint uint8 uint16 uint32 uint64 uintptr`)
 
 // IsUsedPredeclared reports whether name is one of Go's predeclared names
 // that generated code may use.
 func IsUsedPredeclared(name string) bool { return usedPredeclared[name] }
 
-// Unexported returns name with its first letter lowered: "ClickWindow" ->
-// "clickWindow", "URLCount" -> "uRLCount".
+// Unexported returns name with its leading capital, or its leading initialism,
+// lowered: "ClickWindow" -> "clickWindow", "URLCount" -> "urlCount", "ID" ->
+// "id", "HTTP2Stats" -> "http2Stats".
 func Unexported(name string) string {
-	r, n := utf8.DecodeRuneInString(name)
-	return string(unicode.ToLower(r)) + name[n:]
+	runes := []rune(name)
+	n := 0
+	for n < len(runes) && unicode.IsUpper(runes[n]) {
+		n++
+	}
+	if n > 1 && n < len(runes) && unicode.IsLower(runes[n]) {
+		n-- // the last capital starts the next word: URLCount
+	}
+	for i := range n {
+		runes[i] = unicode.ToLower(runes[i])
+	}
+	return string(runes)
 }
 
 // Exported returns name with its first letter raised: "clicks" -> "Clicks".

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/statekit/statekit/runtime"
+	"github.com/statekit/statekit/runtime/stateimpl"
 )
 
 // directivePrefix starts every statekit directive comment.
@@ -151,7 +152,7 @@ func (d *directive) apply(t *Type) []Problem {
 		}
 	}
 	if o, ok := d.opts["ttl"]; ok && t.TTL > 0 && t.Size > 0 && t.Lateness >= 0 {
-		if least := runtime.MinWindowTTL(t.Size, t.Lateness); t.TTL <= least {
+		if least := stateimpl.MinWindowTTL(t.Size, t.Lateness); t.TTL <= least {
 			add([]Problem{{o.pos, fmt.Sprintf("ttl=%s is not longer than size + lateness (%v): window state would expire before its window fires",
 				o.value, durationText(least))}})
 		}

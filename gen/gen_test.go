@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/statekit/statekit/gen"
@@ -228,6 +229,18 @@ func writeModule(t *testing.T, root, path, repo string) {
 // local, so that no type of the package can be hidden by one unchecked; every
 // predeclared name used is one stategen refuses to see redeclared.
 func TestReservedNamesMatchOutput(t *testing.T) {
+	var mu sync.Mutex
+	used := map[string]bool{} // the locals of every case's output
+	t.Cleanup(func() {        // after the parallel subtests
+		if t.Failed() {
+			return
+		}
+		for _, n := range gen.ReservedLocals() {
+			if !used[n] {
+				t.Errorf("gen.IsReservedLocal reserves %s, which no case's output uses: a stale name", n)
+			}
+		}
+	})
 	for _, name := range cases(t) {
 		if strings.HasPrefix(name, "err_") {
 			continue
@@ -262,6 +275,9 @@ func TestReservedNamesMatchOutput(t *testing.T) {
 					}
 				}
 				for _, n := range locals(file) {
+					mu.Lock()
+					used[n] = true
+					mu.Unlock()
 					if !gen.IsReservedLocal(n) {
 						t.Errorf("%s has a local %s, which gen.IsReservedLocal lacks", f.Name, n)
 					}

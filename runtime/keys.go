@@ -104,8 +104,10 @@ type KeyReader struct {
 	err   error
 }
 
-// NewKeyReader returns a KeyReader over key. It does not copy key.
-func NewKeyReader(key []byte) *KeyReader { return &KeyReader{key: key} }
+// NewKeyReader returns a KeyReader over key. It does not copy key. Like
+// stateimpl.NewCBORReader it returns a value: declare it as a variable and read
+// through its methods, and it stays on the stack.
+func NewKeyReader(key []byte) KeyReader { return KeyReader{key: key} }
 
 // Err returns the first error, or nil.
 func (r *KeyReader) Err() error { return r.err }

@@ -138,7 +138,7 @@ func TestKeyRoundTrip(t *testing.T) {
 			r.ReadPrefix([]byte("prefix/"))
 			var got []field
 			for _, f := range tc.fields {
-				got = append(got, readField(r, f.kind))
+				got = append(got, readField(&r, f.kind))
 			}
 			if err := r.Done(); err != nil {
 				t.Fatalf("Done: %v", err)
@@ -237,7 +237,7 @@ func TestKeyCorrupt(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			r := runtime.NewKeyReader(tc.key)
-			tc.read(r)
+			tc.read(&r)
 			err := r.Done()
 			if !errors.Is(err, runtime.ErrCorrupt) {
 				t.Fatalf("got %v, want ErrCorrupt", err)
@@ -284,7 +284,7 @@ func FuzzKeyReader(f *testing.F) {
 		var fields []field
 		for _, c := range shape {
 			kind := string("sbiuzt"[int(c)%6])
-			fields = append(fields, readField(r, kind))
+			fields = append(fields, readField(&r, kind))
 		}
 		err := r.Done()
 		if err != nil {

@@ -1,18 +1,19 @@
 package runtime
 
-// Generated code checks at compile time that it was generated for an API this
-// runtime provides, as protobuf-go's generated code does: it declares
+// Files stategen generated before generator API version 2 check these at
+// compile time: they declare
 //
-//	const _ = runtime.EnforceVersion(N - runtime.MinGenVersion)
-//	const _ = runtime.EnforceVersion(runtime.MaxGenVersion - N)
+//	_ = runtime.EnforceVersion(1 - runtime.MinGenVersion)
 //
-// where N is the version it was generated for. Against a runtime that no
-// longer supports N, one of them is a negative constant converted to an
-// unsigned type, and the file fails to compile instead of misbehaving.
+// which no longer compiles, so that such a file fails at its version guard
+// (regenerate it: go generate ./...) rather than at whatever moved. Files of
+// version 2 and later check stateimpl.MinGenVersion instead.
 const (
-	MinGenVersion = 1
+	// MinGenVersion is above every version the legacy guard can name.
+	MinGenVersion = 2
+	// MaxGenVersion is the last version that used the legacy guard.
 	MaxGenVersion = 1
 )
 
-// EnforceVersion is the unsigned type of the compile-time version check.
+// EnforceVersion is the unsigned type of the legacy compile-time version check.
 type EnforceVersion uint

@@ -7,27 +7,27 @@ import (
 	"github.com/dave/jennifer/jen"
 
 	"github.com/statekit/statekit/gen"
-	"github.com/statekit/statekit/runtime"
+	"github.com/statekit/statekit/runtime/stateimpl"
 )
 
 // renderCodec renders the CBOR codec of t: MarshalCBOR, AppendCBOR,
-// UnmarshalCBOR, the decoding fast path, and the plain type that the reference
-// modes encode by reflection.
+// UnmarshalCBOR, the decoding fast path, the plain type that the reference
+// modes encode by reflection, and the store's decoding of a stored value.
 func renderCodec(f *jen.File, t *gen.Type) {
 	plain := lower(t) + "CBOR"
-	f.Commentf("%s has %s's fields and tags but none of its methods: it is what", plain, t.Name)
-	f.Comment("runtime.CBOREncMode and runtime.CBORDecMode encode and decode by reflection,")
-	f.Comment("the reference the generated codec matches and the decoder's fallback.")
+	comment(f, "%s has %s's fields and tags but none of its methods: what runtime.CBOREncMode and "+
+		"runtime.CBORDecMode encode and decode by reflection, the reference the generated codec matches "+
+		"and its fallback.", plain, t.Name)
 	f.Type().Id(plain).Id(t.Name)
 
-	f.Comment("MarshalCBOR encodes v as runtime.CBOREncMode would: the same bytes, faster.")
+	comment(f, "MarshalCBOR encodes v as runtime.CBOREncMode would: the same bytes, faster.")
 	f.Func().Params(jen.Id("v").Id(t.Name)).Id("MarshalCBOR").Params().Params(jen.Index().Byte(), jen.Error()).Block(
 		jen.Return(jen.Id("v").Dot("AppendCBOR").Call(jen.Make(jen.Index().Byte(), jen.Lit(0), jen.Lit(estimate(t))))),
 	)
 
-	f.Comment("AppendCBOR appends the encoding of v to dst, without allocating when dst has")
-	f.Comment("room (fields encoded through the fxamacker modes allocate).")
-	f.Func().Params(jen.Id("v").Op("*").Id(t.Name)).Id("AppendCBOR").Params(jen.Id("dst").Index().Byte()).Params(jen.Index().Byte(), jen.Error()).BlockFunc(func(g *jen.Group) {
+	comment(f, "AppendCBOR appends the encoding of v to dst, without allocating when dst has room%s.",
+		map[bool]string{true: " (fields encoded through the fxamacker modes allocate)", false: ""}[hasOther(t)])
+	f.Func().Params(jen.Id("v").Id(t.Name)).Id("AppendCBOR").Params(jen.Id("dst").Index().Byte()).Params(jen.Index().Byte(), jen.Error()).BlockFunc(func(g *jen.Group) {
 		needErr := false
 		for _, fl := range t.Codec {
 			needErr = needErr || fl.CodecOther() || fl.Kind == gen.Time
@@ -49,18 +49,49 @@ func renderCodec(f *jen.File, t *gen.Type) {
 		g.Return(jen.Id("dst"), jen.Nil())
 	})
 
-	f.Comment("UnmarshalCBOR decodes data into v, replacing it entirely: fields data lacks")
-	f.Comment("are zero, keys v lacks are skipped. It yields what runtime.CBORDecMode")
-	f.Comment("yields: canonical input takes a fast path, anything else goes to CBORDecMode.")
-	f.Comment("After an error, v holds what was decoded before it, as with CBORDecMode.")
+	comment(f, "UnmarshalCBOR decodes data into v, replacing it entirely: fields data lacks are zero, keys v lacks "+
+		"are skipped. It yields what runtime.CBORDecMode yields, errors included: canonical input takes a fast "+
+		"path, anything else goes to CBORDecMode.")
 	f.Func().Params(jen.Id("v").Op("*").Id(t.Name)).Id("UnmarshalCBOR").Params(jen.Id("data").Index().Byte()).Error().Block(
 		jen.Op("*").Id("v").Op("=").Id(t.Name).Values(),
-		jen.If(jen.Id(lower(t)+"DecodeCBOR").Call(jen.Id("v"), jen.Id("data"), jen.False())).Block(jen.Return(jen.Nil())),
-		jen.Op("*").Id("v").Op("=").Id(t.Name).Values(),
-		jen.Return(rt("CBORDecMode").Dot("Unmarshal").Call(jen.Id("data"), jen.Parens(jen.Op("*").Id(plain)).Parens(jen.Id("v")))),
+		jen.If(jen.Id(lower(t)+"DecodeCBOR").Call(jen.Id("v"), jen.Id("data"), impl("DecodeAll"))).Block(jen.Return(jen.Nil())),
+		jen.Id("x").Op(":=").New(jen.Id(plain)).Comment("on the slow path only: v itself does not escape"),
+		jen.Id("err").Op(":=").Add(rt("CBORDecMode")).Dot("Unmarshal").Call(jen.Id("data"), jen.Id("x")),
+		jen.Op("*").Id("v").Op("=").Id(t.Name).Parens(jen.Op("*").Id("x")),
+		jen.Return(jen.Id("err")),
 	)
 
 	renderDecode(f, t)
+
+	comment(f, "%sDecode decodes a stored %s without its key fields, which the store sets from the key.", lower(t), t.Name)
+	f.Func().Id(lower(t)+"Decode").Params(jen.Id("data").Index().Byte()).Params(jen.Id("v").Id(t.Name), jen.Id("err").Error()).Block(
+		jen.If(jen.Op("!").Id(lower(t)+"DecodeCBOR").Call(jen.Op("&").Id("v"), jen.Id("data"), impl("SkipKeys"))).Block(
+			jen.Id("err").Op("=").Id("v").Dot("UnmarshalCBOR").Call(jen.Id("data")),
+		),
+		jen.Return(jen.Id("v"), jen.Id("err")),
+	)
+
+	comment(f, "%sWithKey returns v with the key fields of k.", lower(t))
+	f.Func().Id(lower(t)+"WithKey").Params(jen.Id("v").Id(t.Name), jen.Id("k").Id(t.Name+"Key")).Id(t.Name).BlockFunc(func(g *jen.Group) {
+		for _, k := range t.Keys {
+			g.Id("v").Dot(k.Name).Op("=").Id("k").Dot(k.Name)
+		}
+		g.Return(jen.Id("v"))
+	})
+}
+
+// hasOther reports whether t has a field encoded through the fxamacker modes.
+func hasOther(t *gen.Type) bool { return countOther(t) > 0 }
+
+// countOther is how many fields of t are encoded through the fxamacker modes.
+func countOther(t *gen.Type) int {
+	n := 0
+	for _, fl := range t.Codec {
+		if fl.CodecOther() {
+			n++
+		}
+	}
+	return n
 }
 
 // estimate is a first guess at an encoding's size, to size MarshalCBOR's buffer.
@@ -88,7 +119,7 @@ func mapHeader(t *gen.Type) jen.Code {
 		}
 	}
 	if len(optional) == 0 {
-		head := runtime.AppendCBORMapHeader(nil, always)
+		head := stateimpl.AppendCBORMapHeader(nil, always)
 		return jen.Id("dst").Op("=").Append(append([]jen.Code{jen.Id("dst")}, byteLits(head)...)...)
 	}
 	return jen.BlockFunc(func(g *jen.Group) {
@@ -96,7 +127,7 @@ func mapHeader(t *gen.Type) jen.Code {
 		for _, fl := range optional {
 			g.If(nonEmpty(fl)).Block(jen.Id("n").Op("++"))
 		}
-		g.Id("dst").Op("=").Add(rt("AppendCBORMapHeader")).Call(jen.Id("dst"), jen.Id("n"))
+		g.Id("dst").Op("=").Add(impl("AppendCBORMapHeader")).Call(jen.Id("dst"), jen.Id("n"))
 	})
 }
 
@@ -127,23 +158,23 @@ func encodeField(fl *gen.Field) []jen.Code {
 	dst := jen.Id("dst")
 	var val jen.Code
 	if fl.CodecOther() {
-		return []jen.Code{key, errCheck(jen.List(jen.Id("dst"), jen.Id("err")).Op("=").Add(rt("AppendCBORValue")).Call(dst, v), fl)}
+		return []jen.Code{key, errCheck(jen.List(jen.Id("dst"), jen.Id("err")).Op("=").Add(impl("AppendCBORValue")).Call(dst, v), fl)}
 	}
 	switch fl.Kind {
 	case gen.Bool:
-		val = rt("AppendCBORBool").Call(dst, to(fl, v))
+		val = impl("AppendCBORBool").Call(dst, to(fl, v))
 	case gen.Int:
-		val = rt("AppendCBORInt").Call(dst, to(fl, v))
+		val = impl("AppendCBORInt").Call(dst, to(fl, v))
 	case gen.Uint:
-		val = rt("AppendCBORUint").Call(dst, to(fl, v))
+		val = impl("AppendCBORUint").Call(dst, to(fl, v))
 	case gen.Float32, gen.Float64:
-		val = rt("AppendCBORFloat64").Call(dst, to(fl, v))
+		val = impl("AppendCBORFloat64").Call(dst, to(fl, v))
 	case gen.String:
-		val = rt("AppendCBORString").Call(dst, to(fl, v))
+		val = impl("AppendCBORString").Call(dst, to(fl, v))
 	case gen.Bytes:
-		val = rt("AppendCBORBytes").Call(dst, to(fl, v))
+		val = impl("AppendCBORBytes").Call(dst, to(fl, v))
 	case gen.Time:
-		return []jen.Code{key, errCheck(jen.List(jen.Id("dst"), jen.Id("err")).Op("=").Add(rt("AppendCBORTime")).Call(dst, v), fl)}
+		return []jen.Code{key, errCheck(jen.List(jen.Id("dst"), jen.Id("err")).Op("=").Add(impl("AppendCBORTime")).Call(dst, v), fl)}
 	}
 	return []jen.Code{key, jen.Id("dst").Op("=").Add(val)}
 }
@@ -157,19 +188,14 @@ func errCheck(assign *jen.Statement, fl *gen.Field) jen.Code {
 // renderDecode renders the decoding fast path: true if it decoded data into
 // v, false to fall back to runtime.CBORDecMode.
 func renderDecode(f *jen.File, t *gen.Type) {
-	f.Commentf("%sDecodeCBOR is UnmarshalCBOR's fast path. It returns false, having", lower(t))
-	f.Comment("decoded part of v, for any input it does not handle: the caller then decodes")
-	f.Comment("with runtime.CBORDecMode, which has the last word, errors included. While")
-	f.Comment("merging, it skips the key fields (the merge knows them) and, when fields merge")
-	f.Comment("by their ops, the last fields (the merge overwrites them).")
+	comment(f, "%sDecodeCBOR is UnmarshalCBOR's fast path. It returns false, having decoded part of v, "+
+		"for any input it does not handle: the caller then decodes with runtime.CBORDecMode, which has the "+
+		"last word. mode says which fields to skip.", lower(t))
 	fail := jen.Return(jen.False())
-	f.Func().Id(lower(t)+"DecodeCBOR").Params(jen.Id("v").Op("*").Id(t.Name), jen.Id("data").Index().Byte(), jen.Id("merging").Bool()).Bool().BlockFunc(func(g *jen.Group) {
-		g.Id("r").Op(":=").Add(rt("NewCBORReader")).Call(jen.Id("data"))
+	f.Func().Id(lower(t)+"DecodeCBOR").Params(jen.Id("v").Op("*").Id(t.Name), jen.Id("data").Index().Byte(), jen.Id("mode").Add(impl("DecodeMode"))).Bool().BlockFunc(func(g *jen.Group) {
+		g.Id("r").Op(":=").Add(impl("NewCBORReader")).Call(jen.Id("data"))
 		g.List(jen.Id("n"), jen.Id("ok")).Op(":=").Id("r").Dot("ReadMapHeader").Call()
 		g.If(jen.Op("!").Id("ok")).Block(fail)
-		if len(t.Codec) > 0 {
-			g.Var().Id("seen").Index(jen.Lit(len(t.Codec))).Bool()
-		}
 		var textFields, intFields []int
 		for i, fl := range t.Codec {
 			if fl.CBOR.IsInt {
@@ -179,96 +205,70 @@ func renderDecode(f *jen.File, t *gen.Type) {
 			}
 		}
 		g.For(jen.Range().Id("n")).BlockFunc(func(g *jen.Group) {
-			g.List(jen.Id("text"), jen.Id("num"), jen.Id("isText"), jen.Id("ok")).Op(":=").Id("r").Dot("ReadKey").Call()
-			g.If(jen.Op("!").Id("ok")).Block(fail)
 			if len(intFields) == 0 {
-				g.Id("_").Op("=").Id("num")
-				g.If(jen.Op("!").Id("isText")).Block(fail)
-				g.Add(textSwitch(t, textFields, fail))
-				return
+				g.List(jen.Id("text"), jen.Id("ok")).Op(":=").Id("r").Dot("ReadTextKey").Call()
+				g.If(jen.Id("ok")).Block(textSwitch(t, textFields))
+			} else {
+				g.List(jen.Id("text"), jen.Id("num"), jen.Id("isText"), jen.Id("ok")).Op(":=").Id("r").Dot("ReadKey").Call()
+				g.Switch().Block(
+					jen.Case(jen.Op("!").Id("ok")).Block(fail),
+					jen.Case(jen.Op("!").Id("isText")).Block(
+						jen.Switch(jen.Id("num")).BlockFunc(func(g *jen.Group) {
+							for _, i := range intFields {
+								g.Case(jen.Lit(int(t.Codec[i].CBOR.Int))).Block(decodeField(t, t.Codec[i], i))
+							}
+							g.Default().Block(jen.Id("ok").Op("=").False()) // an unknown integer key: left to CBORDecMode
+						}),
+					),
+					jen.Default().Block(textSwitch(t, textFields)),
+				)
 			}
-			g.If(jen.Op("!").Id("isText")).BlockFunc(func(g *jen.Group) {
-				g.Switch(jen.Id("num")).BlockFunc(func(g *jen.Group) {
-					for _, i := range intFields {
-						g.Case(jen.Lit(int(t.Codec[i].CBOR.Int))).Block(decodeField(t, t.Codec[i], i, fail)...)
-					}
-					g.Default().Block(fail) // an unknown integer key: left to CBORDecMode
-				})
-				g.Continue()
-			})
-			g.Add(textSwitch(t, textFields, fail))
+			g.If(jen.Op("!").Id("ok")).Block(fail)
 		})
 		g.Return(jen.Id("r").Dot("Done").Call())
 	})
 }
 
-func textSwitch(t *gen.Type, fields []int, fail jen.Code) jen.Code {
+func textSwitch(t *gen.Type, fields []int) jen.Code {
 	return jen.Switch(jen.String().Parens(jen.Id("text"))).BlockFunc(func(g *jen.Group) {
 		for _, i := range fields {
-			g.Case(jen.Lit(t.Codec[i].CBOR.Name)).Block(decodeField(t, t.Codec[i], i, fail)...)
+			g.Case(jen.Lit(t.Codec[i].CBOR.Name)).Block(decodeField(t, t.Codec[i], i))
 		}
-		g.Default().Block(
-			jen.If(jen.Op("!").Id("r").Dot("Skip").Call()).Block(fail),
-		)
+		g.Default().Block(jen.Id("ok").Op("=").Id("r").Dot("Skip").Call())
 	})
 }
 
-// decodeField decodes one field's value; a field seen twice falls back.
-func decodeField(t *gen.Type, fl *gen.Field, i int, fail jen.Code) []jen.Code {
-	seen := jen.Id("seen").Index(jen.Lit(i))
-	code := []jen.Code{
-		jen.If(seen.Clone()).Block(fail),
-		seen.Clone().Op("=").True(),
-	}
-	if fl.IsKey || t.Merge == gen.MergeFields && fl.Op == gen.Last {
-		code = append(code, jen.If(jen.Id("merging")).Block(
-			jen.If(jen.Op("!").Id("r").Dot("Skip").Call()).Block(fail),
-			jen.Break(),
-		))
-	}
-	v := jen.Id("v").Dot(fl.Name)
-	if fl.CodecOther() {
-		return append(code,
-			jen.List(jen.Id("raw"), jen.Id("ok")).Op(":=").Id("r").Dot("ReadRaw").Call(),
-			jen.If(jen.Op("!").Id("ok").Op("||").Add(rt("CBORDecMode")).Dot("Unmarshal").Call(jen.Id("raw"), jen.Op("&").Add(v)).Op("!=").Nil()).Block(fail),
-		)
+// decodeField decodes field number i: ok is false for a field seen twice or
+// a value the fast path does not take.
+func decodeField(t *gen.Type, fl *gen.Field, i int) jen.Code {
+	r, p := jen.Op("&").Id("r"), jen.Op("&").Id("v").Dot(fl.Name)
+	var skip jen.Code = jen.False()
+	switch {
+	case fl.IsKey:
+		skip = jen.Id("mode").Op("&").Add(impl("SkipKeys")).Op("!=").Lit(0)
+	case t.Merge == gen.MergeFields && fl.Op == gen.Last:
+		skip = jen.Id("mode").Op("&").Add(impl("SkipLast")).Op("!=").Lit(0)
 	}
 	var read jen.Code
-	switch fl.Kind {
-	case gen.Bool:
-		read = jen.Id("r").Dot("ReadBool").Call()
-	case gen.Int:
-		read = jen.Id("r").Dot("ReadInt").Call(bitsArg(fl))
-	case gen.Uint:
-		read = jen.Id("r").Dot("ReadUint").Call(bitsArg(fl))
-	case gen.Float32:
-		read = jen.Id("r").Dot("ReadFloat32").Call()
-	case gen.Float64:
-		read = jen.Id("r").Dot("ReadFloat64").Call()
-	case gen.String:
-		read = jen.Id("r").Dot("ReadString").Call()
-	case gen.Bytes:
-		read = jen.Id("r").Dot("ReadBytes").Call()
-	case gen.Time:
-		read = jen.Id("r").Dot("ReadTime").Call()
+	switch {
+	case fl.CodecOther() && countOther(t) == 1:
+		read = impl("ReadValueCopy").Call(r, p, skip)
+	case fl.CodecOther():
+		read = impl("ReadValue").Call(r, p, skip)
+	case fl.Kind == gen.Bool:
+		read = impl("ReadBool").Call(r, p)
+	case fl.Kind == gen.Int:
+		read = impl("ReadInt").Call(r, p)
+	case fl.Kind == gen.Uint:
+		read = impl("ReadUint").Call(r, p)
+	case fl.Kind == gen.Float32, fl.Kind == gen.Float64:
+		read = impl("ReadFloat").Call(r, p)
+	case fl.Kind == gen.String:
+		read = impl("ReadString").Call(r, p, skip)
+	case fl.Kind == gen.Bytes:
+		read = impl("ReadBytes").Call(r, p, skip)
+	case fl.Kind == gen.Time:
+		read = impl("ReadTime").Call(r, p)
 	}
-	return append(code,
-		jen.List(jen.Id("x"), jen.Id("ok")).Op(":=").Add(read),
-		jen.If(jen.Op("!").Id("ok")).Block(fail),
-		v.Op("=").Add(fromDecoded(fl, jen.Id("x"))),
-	)
-}
-
-// fromDecoded converts a decoded value (the reader's type) to the field's type.
-func fromDecoded(fl *gen.Field, x jen.Code) jen.Code {
-	switch fl.Kind {
-	case gen.Float32:
-		if !fl.Named && fl.Type.String() == "float32" {
-			return x
-		}
-		return jen.Add(typeCode(fl.Type)).Parens(x)
-	case gen.Time:
-		return x
-	}
-	return from(fl, x)
+	return jen.Id("ok").Op("=").Id("r").Dot("Once").Call(jen.Lit(i)).Op("&&").Add(read)
 }

@@ -2,6 +2,7 @@ package templates
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/dave/jennifer/jen"
 
@@ -18,19 +19,18 @@ func statePrefix(t *gen.Type) string {
 
 func timerPrefix(t *gen.Type) string { return "t/" + t.Prefix + "/" }
 
-// renderKeySchema renders TKey, StateKey, the key encoding and the prefixes.
+// renderKeySchema renders TKey, StateKey and the key encoding.
 func renderKeySchema(f *jen.File, t *gen.Type) {
 	key := t.Name + "Key"
-	f.Commentf("%s is the key of a %s: its key fields. Keys encode in field order, so", key, t.Name)
-	f.Comment("that a store's keys sort by them.")
+	comment(f, "%s is the key of a %s: its key fields, which encode in this order, so that a store's keys sort by them.", key, t.Name)
 	f.Type().Id(key).StructFunc(func(g *jen.Group) {
 		for _, k := range t.Keys {
 			g.Id(k.Name).Add(typeCode(k.Type))
 		}
 	})
 
-	f.Commentf("StateKey returns the key of v.")
-	f.Func().Params(jen.Id("v").Op("*").Id(t.Name)).Id("StateKey").Params().Id(key).Block(
+	comment(f, "StateKey returns the key of v.")
+	f.Func().Params(jen.Id("v").Id(t.Name)).Id("StateKey").Params().Id(key).Block(
 		jen.Return(jen.Id(key).ValuesFunc(func(g *jen.Group) {
 			for _, k := range t.Keys {
 				g.Id(k.Name).Op(":").Id("v").Dot(k.Name)
@@ -38,14 +38,20 @@ func renderKeySchema(f *jen.File, t *gen.Type) {
 		})),
 	)
 
-	f.Comment("AppendKey appends the order-preserving encoding of k's fields to dst (see")
-	f.Comment("runtime.AppendKeyString). It fails only for a time outside the years 1678-2262.")
+	var names []string
+	hasTime := false
+	for _, k := range t.Keys {
+		names = append(names, "k."+k.Name)
+		hasTime = hasTime || k.Kind == gen.Time
+	}
+	doc := fmt.Sprintf("AppendKey appends the order-preserving encoding of %s to dst.", strings.Join(names, ", then "))
+	if hasTime {
+		doc += " It fails only for a time outside the years 1678-2262."
+	}
+	comment(f, "%s", doc)
 	f.Func().Params(jen.Id("k").Id(key)).Id("AppendKey").Params(jen.Id("dst").Index().Byte()).Params(jen.Index().Byte(), jen.Error()).BlockFunc(func(g *jen.Group) {
-		for _, k := range t.Keys {
-			if k.Kind == gen.Time {
-				g.Var().Id("err").Error()
-				break
-			}
+		if hasTime {
+			g.Var().Id("err").Error()
 		}
 		for _, k := range t.Keys {
 			v := jen.Id("k").Dot(k.Name)
@@ -61,26 +67,19 @@ func renderKeySchema(f *jen.File, t *gen.Type) {
 		g.Return(jen.Id("dst"), jen.Nil())
 	})
 
-	f.Comment("DecodeKey sets k from an encoding AppendKey made. Anything else is an error")
-	f.Comment("wrapping runtime.ErrCorrupt.")
+	comment(f, "DecodeKey sets k from an encoding AppendKey made; anything else is an error wrapping runtime.ErrCorrupt.")
 	f.Func().Params(jen.Id("k").Op("*").Id(key)).Id("DecodeKey").Params(jen.Id("b").Index().Byte()).Error().BlockFunc(func(g *jen.Group) {
 		g.Id("r").Op(":=").Add(rt("NewKeyReader")).Call(jen.Id("b"))
-		g.Var().Id("out").Id(key)
-		for _, k := range t.Keys {
-			g.Id("out").Dot(k.Name).Op("=").Add(from(k, keyReader(k)))
-		}
+		g.Id("out").Op(":=").Id(key).ValuesFunc(func(g *jen.Group) {
+			for _, k := range t.Keys {
+				g.Line().Id(k.Name).Op(":").Add(from(k, keyReader(k)))
+			}
+			g.Line()
+		})
 		g.If(jen.Id("err").Op(":=").Id("r").Dot("Done").Call(), jen.Id("err").Op("!=").Nil()).Block(jen.Return(jen.Id("err")))
 		g.Op("*").Id("k").Op("=").Id("out")
 		g.Return(jen.Nil())
 	})
-
-	f.Commentf("%sPrefix starts the keys of %s values in the backend.", lower(t), t.Name)
-	f.Const().Id(lower(t) + "Prefix").Op("=").Lit(statePrefix(t))
-	if t.Kind == gen.Window {
-		f.Commentf("%sTimerPrefix starts the keys of %s window timers: the window's end, then", lower(t), t.Name)
-		f.Comment("the key fields, so that due windows are a range scan.")
-		f.Const().Id(lower(t) + "TimerPrefix").Op("=").Lit(timerPrefix(t))
-	}
 }
 
 func keyAppender(k *gen.Field) string {

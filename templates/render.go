@@ -20,12 +20,18 @@ import (
 	"github.com/statekit/statekit/gen"
 )
 
-// RuntimePath is the import path of the package generated code uses.
-const RuntimePath = "github.com/statekit/statekit/runtime"
+// RuntimePath and ImplPath are the import paths of the packages generated
+// code uses: the runtime its users know, and the contract package made for
+// generated code.
+const (
+	RuntimePath = "github.com/statekit/statekit/runtime"
+	ImplPath    = "github.com/statekit/statekit/runtime/stateimpl"
+)
 
 // GenVersion is the generated-code API version this generator writes; the
-// generated files check it against the runtime at compile time.
-const GenVersion = 1
+// generated files check it against stateimpl at compile time. Version 2 moved
+// the stores into stateimpl's generic AggregateStore and WindowStore.
+const GenVersion = 2
 
 // Options shape the output.
 type Options struct {
@@ -284,7 +290,7 @@ func renderFile(m *gen.Model, name string, ts []*gen.Type, body func(*jen.File, 
 // stdImports are the packages generated files import, by path, with their
 // names.
 var stdImports = [][2]string{
-	{RuntimePath, "runtime"}, {"bytes", "bytes"}, {"context", "context"}, {"fmt", "fmt"}, {"iter", "iter"},
+	{RuntimePath, "runtime"}, {ImplPath, "stateimpl"}, {"bytes", "bytes"}, {"context", "context"}, {"fmt", "fmt"}, {"iter", "iter"},
 	{"math", "math"}, {"math/rand", "rand"}, {"reflect", "reflect"}, {"strconv", "strconv"},
 	{"testing", "testing"}, {"testing/quick", "quick"}, {"time", "time"},
 }
@@ -383,26 +389,27 @@ func forEachPackage(t types.Type, fn func(path, name string)) {
 }
 
 func renderStateFile(f *jen.File, ts []*gen.Type) {
-	f.Comment("This file fails to compile against a statekit runtime that lacks the API it")
-	f.Comment("was generated for, rather than misbehave.")
+	guard := func(expr jen.Code) jen.Code {
+		return jen.Id("_").Op("=").Add(impl("EnforceVersion")).Call(expr)
+	}
 	f.Const().Defs(
-		jen.Id("_").Op("=").Qual(RuntimePath, "EnforceVersion").Call(jen.Lit(GenVersion).Op("-").Qual(RuntimePath, "MinGenVersion")),
-		jen.Id("_").Op("=").Qual(RuntimePath, "EnforceVersion").Call(jen.Qual(RuntimePath, "MaxGenVersion").Op("-").Lit(GenVersion)),
+		jen.Comment("An error here: this file is older than the statekit module; run go generate."),
+		guard(jen.Lit(GenVersion).Op("-").Add(impl("MinGenVersion"))),
+		jen.Comment("An error here: the statekit module is older than this file's stategen;"),
+		jen.Comment("go get github.com/statekit/statekit@latest."),
+		guard(impl("MaxGenVersion").Op("-").Lit(GenVersion)),
 	)
 	for _, t := range ts {
 		renderKeySchema(f, t)
 		renderCodec(f, t)
 		renderMerge(f, t)
-		if t.Kind == gen.Window {
-			renderWindowStore(f, t)
-		} else {
-			renderAggregateStore(f, t)
-		}
+		renderStore(f, t)
 	}
 }
 
-// rt is a reference to a name in the runtime package.
-func rt(name string) *jen.Statement { return jen.Qual(RuntimePath, name) }
+// rt and impl are references to a name in the runtime and stateimpl packages.
+func rt(name string) *jen.Statement   { return jen.Qual(RuntimePath, name) }
+func impl(name string) *jen.Statement { return jen.Qual(ImplPath, name) }
 
 // lower is the prefix of t's unexported names.
 func lower(t *gen.Type) string { return gen.Unexported(t.Name) }

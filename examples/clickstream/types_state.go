@@ -4,44 +4,44 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"github.com/statekit/statekit/runtime"
-	"iter"
+	"github.com/statekit/statekit/runtime/stateimpl"
 	"time"
 )
 
-// This file fails to compile against a statekit runtime that lacks the API it
-// was generated for, rather than misbehave.
 const (
-	_ = runtime.EnforceVersion(1 - runtime.MinGenVersion)
-	_ = runtime.EnforceVersion(runtime.MaxGenVersion - 1)
+	// An error here: this file is older than the statekit module; run go generate.
+	_ = stateimpl.EnforceVersion(2 - stateimpl.MinGenVersion)
+	// An error here: the statekit module is older than this file's stategen;
+	// go get github.com/statekit/statekit@latest.
+	_ = stateimpl.EnforceVersion(stateimpl.MaxGenVersion - 2)
 )
 
-// UserClicksKey is the key of a UserClicks: its key fields. Keys encode in field order, so
-// that a store's keys sort by them.
+// UserClicksKey is the key of a UserClicks: its key fields, which encode in
+// this order, so that a store's keys sort by them.
 type UserClicksKey struct {
 	User string
 }
 
 // StateKey returns the key of v.
-func (v *UserClicks) StateKey() UserClicksKey {
+func (v UserClicks) StateKey() UserClicksKey {
 	return UserClicksKey{User: v.User}
 }
 
-// AppendKey appends the order-preserving encoding of k's fields to dst (see
-// runtime.AppendKeyString). It fails only for a time outside the years 1678-2262.
+// AppendKey appends the order-preserving encoding of k.User to dst.
 func (k UserClicksKey) AppendKey(dst []byte) ([]byte, error) {
 	dst = runtime.AppendKeyString(dst, k.User)
 	return dst, nil
 }
 
-// DecodeKey sets k from an encoding AppendKey made. Anything else is an error
+// DecodeKey sets k from an encoding AppendKey made; anything else is an error
 // wrapping runtime.ErrCorrupt.
 func (k *UserClicksKey) DecodeKey(b []byte) error {
 	r := runtime.NewKeyReader(b)
-	var out UserClicksKey
-	out.User = r.ReadString()
+	out := UserClicksKey{
+		User: r.ReadString(),
+	}
 	if err := r.Done(); err != nil {
 		return err
 	}
@@ -49,16 +49,9 @@ func (k *UserClicksKey) DecodeKey(b []byte) error {
 	return nil
 }
 
-// userClicksPrefix starts the keys of UserClicks values in the backend.
-const userClicksPrefix = "w/UserClicks/"
-
-// userClicksTimerPrefix starts the keys of UserClicks window timers: the window's end, then
-// the key fields, so that due windows are a range scan.
-const userClicksTimerPrefix = "t/UserClicks/"
-
-// userClicksCBOR has UserClicks's fields and tags but none of its methods: it is what
+// userClicksCBOR has UserClicks's fields and tags but none of its methods: what
 // runtime.CBOREncMode and runtime.CBORDecMode encode and decode by reflection,
-// the reference the generated codec matches and the decoder's fallback.
+// the reference the generated codec matches and its fallback.
 type userClicksCBOR UserClicks
 
 // MarshalCBOR encodes v as runtime.CBOREncMode would: the same bytes, faster.
@@ -67,287 +60,161 @@ func (v UserClicks) MarshalCBOR() ([]byte, error) {
 }
 
 // AppendCBOR appends the encoding of v to dst, without allocating when dst has
-// room (fields encoded through the fxamacker modes allocate).
-func (v *UserClicks) AppendCBOR(dst []byte) ([]byte, error) {
+// room.
+func (v UserClicks) AppendCBOR(dst []byte) ([]byte, error) {
 	var err error
 	dst = append(dst, 164)
 	dst = append(dst, "dLast"...) // "Last"
-	if dst, err = runtime.AppendCBORTime(dst, v.Last); err != nil {
+	if dst, err = stateimpl.AppendCBORTime(dst, v.Last); err != nil {
 		return dst, fmt.Errorf("encoding field Last: %w", err)
 	}
 	dst = append(dst, "dUser"...) // "User"
-	dst = runtime.AppendCBORString(dst, v.User)
+	dst = stateimpl.AppendCBORString(dst, v.User)
 	dst = append(dst, "eBytes"...) // "Bytes"
-	dst = runtime.AppendCBORInt(dst, v.Bytes)
+	dst = stateimpl.AppendCBORInt(dst, v.Bytes)
 	dst = append(dst, "fClicks"...) // "Clicks"
-	dst = runtime.AppendCBORInt(dst, v.Clicks)
+	dst = stateimpl.AppendCBORInt(dst, v.Clicks)
 	return dst, nil
 }
 
 // UnmarshalCBOR decodes data into v, replacing it entirely: fields data lacks
 // are zero, keys v lacks are skipped. It yields what runtime.CBORDecMode
-// yields: canonical input takes a fast path, anything else goes to CBORDecMode.
-// After an error, v holds what was decoded before it, as with CBORDecMode.
+// yields, errors included: canonical input takes a fast path, anything else
+// goes to CBORDecMode.
 func (v *UserClicks) UnmarshalCBOR(data []byte) error {
 	*v = UserClicks{}
-	if userClicksDecodeCBOR(v, data, false) {
+	if userClicksDecodeCBOR(v, data, stateimpl.DecodeAll) {
 		return nil
 	}
-	*v = UserClicks{}
-	return runtime.CBORDecMode.Unmarshal(data, (*userClicksCBOR)(v))
+	x := new(userClicksCBOR) // on the slow path only: v itself does not escape
+	err := runtime.CBORDecMode.Unmarshal(data, x)
+	*v = UserClicks(*x)
+	return err
 }
 
 // userClicksDecodeCBOR is UnmarshalCBOR's fast path. It returns false, having
 // decoded part of v, for any input it does not handle: the caller then decodes
-// with runtime.CBORDecMode, which has the last word, errors included. While
-// merging, it skips the key fields (the merge knows them) and, when fields merge
-// by their ops, the last fields (the merge overwrites them).
-func userClicksDecodeCBOR(v *UserClicks, data []byte, merging bool) bool {
-	r := runtime.NewCBORReader(data)
+// with runtime.CBORDecMode, which has the last word. mode says which fields to
+// skip.
+func userClicksDecodeCBOR(v *UserClicks, data []byte, mode stateimpl.DecodeMode) bool {
+	r := stateimpl.NewCBORReader(data)
 	n, ok := r.ReadMapHeader()
 	if !ok {
 		return false
 	}
-	var seen [4]bool
 	for range n {
-		text, num, isText, ok := r.ReadKey()
+		text, ok := r.ReadTextKey()
+		if ok {
+			switch string(text) {
+			case "Last":
+				ok = r.Once(0) && stateimpl.ReadTime(&r, &v.Last)
+			case "User":
+				ok = r.Once(1) && stateimpl.ReadString(&r, &v.User, mode&stateimpl.SkipKeys != 0)
+			case "Bytes":
+				ok = r.Once(2) && stateimpl.ReadInt(&r, &v.Bytes)
+			case "Clicks":
+				ok = r.Once(3) && stateimpl.ReadInt(&r, &v.Clicks)
+			default:
+				ok = r.Skip()
+			}
+		}
 		if !ok {
 			return false
-		}
-		_ = num
-		if !isText {
-			return false
-		}
-		switch string(text) {
-		case "Last":
-			if seen[0] {
-				return false
-			}
-			seen[0] = true
-			x, ok := r.ReadTime()
-			if !ok {
-				return false
-			}
-			v.Last = x
-		case "User":
-			if seen[1] {
-				return false
-			}
-			seen[1] = true
-			if merging {
-				if !r.Skip() {
-					return false
-				}
-				break
-			}
-			x, ok := r.ReadString()
-			if !ok {
-				return false
-			}
-			v.User = x
-		case "Bytes":
-			if seen[2] {
-				return false
-			}
-			seen[2] = true
-			x, ok := r.ReadInt(64)
-			if !ok {
-				return false
-			}
-			v.Bytes = x
-		case "Clicks":
-			if seen[3] {
-				return false
-			}
-			seen[3] = true
-			x, ok := r.ReadInt(64)
-			if !ok {
-				return false
-			}
-			v.Clicks = x
-		default:
-			if !r.Skip() {
-				return false
-			}
 		}
 	}
 	return r.Done()
 }
 
-// userClicksMerge merges in into v, field by field: Clicks count, Bytes sum, Last max.
-func userClicksMerge(v *UserClicks, in *UserClicks) {
+// userClicksDecode decodes a stored UserClicks without its key fields, which
+// the store sets from the key.
+func userClicksDecode(data []byte) (v UserClicks, err error) {
+	if !userClicksDecodeCBOR(&v, data, stateimpl.SkipKeys) {
+		err = v.UnmarshalCBOR(data)
+	}
+	return v, err
+}
+
+// userClicksWithKey returns v with the key fields of k.
+func userClicksWithKey(v UserClicks, k UserClicksKey) UserClicks {
+	v.User = k.User
+	return v
+}
+
+// userClicksMerge merges in into the stored value old, field by field (Clicks
+// count, Bytes sum, Last max), and appends the result to dst. Into no value
+// (found false) it stores in as given, with its count fields 1.
+func userClicksMerge(dst, old []byte, found bool, in UserClicks) ([]byte, error) {
+	if !found {
+		in.Clicks = 1
+		return in.AppendCBOR(dst)
+	}
+	var v UserClicks
+	if !userClicksDecodeCBOR(&v, old, stateimpl.DecodeMerge) {
+		if err := v.UnmarshalCBOR(old); err != nil {
+			return dst, stateimpl.Undecodable(err)
+		}
+	}
+	v.User = in.User
 	v.Clicks++
 	v.Bytes += in.Bytes
 	if in.Last.After(v.Last) {
 		v.Last = in.Last
 	}
+	return v.AppendCBOR(dst)
 }
 
-// userClicksMergeFunc returns the update that merges in into the value a backend
-// stores; into a missing key, it stores in as given, with its count fields 1. It
-// encodes into *buf, which the caller owns and reuses.
-func userClicksMergeFunc(in UserClicks, buf *[]byte) runtime.UpdateFunc {
-	return func(old []byte, found bool) ([]byte, bool, error) {
-		v := in
-		if found {
-			// Start from the key alone: the stored value's fields, and zero for those it lacks
-			// (the last fields are skipped: the merge overwrites them).
-			v = UserClicks{User: in.User}
-			if !userClicksDecodeCBOR(&v, old, true) {
-				if err := v.UnmarshalCBOR(old); err != nil {
-					return nil, false, runtime.CorruptValue("UserClicks", nil, err)
-				}
-			}
-			userClicksMerge(&v, &in)
-		} else {
-			v.Clicks = 1
-		}
-		b, err := v.AppendCBOR((*buf)[:0])
-		*buf = b
-		return b, err == nil, err
-	}
-}
-
-// UserClicksStore keeps UserClicks values per key and per window: sliding (every 20s) windows of 1m0s,
-// aligned to the Unix epoch, firing 5s after they end. State keys start
-// with "w/UserClicks/", timer keys with "t/UserClicks/"; the fired watermark is kept under
-// "t/UserClicks:watermark". Create one store per backend and fire it from one place:
-// the store keeps that watermark (see runtime.Windows).
-type UserClicksStore struct {
-	w    *runtime.Windows
-	bufs runtime.BufPool
-}
+// UserClicksStore keeps UserClicks values per UserClicksKey and per window:
+// sliding windows of 1m every 20s, aligned to the Unix epoch, firing 5s after
+// they end. State keys start with "w/UserClicks/", timer keys with
+// "t/UserClicks/"; the fired watermark is kept under "t/UserClicks:watermark".
+// Create one store per backend and fire it from one place. Its methods are
+// stateimpl.WindowStore's.
+type UserClicksStore = stateimpl.WindowStore[UserClicksKey, UserClicks]
 
 // NewUserClicksStore returns a UserClicksStore on b.
 func NewUserClicksStore(b runtime.Backend) *UserClicksStore {
-	return &UserClicksStore{w: runtime.NewWindows(b, runtime.WindowSpec{
+	return stateimpl.NewWindowStore(b, stateimpl.Schema[UserClicksKey, UserClicks]{
+		AppendKey: UserClicksKey.AppendKey,
+		Decode:    userClicksDecode,
+		DecodeKey: (*UserClicksKey).DecodeKey,
+		Encode:    UserClicks.AppendCBOR,
+		KeyOf:     UserClicks.StateKey,
+		Merge:     userClicksMerge,
+		Name:      "UserClicks",
+		Prefix:    "w/UserClicks/",
+		WithKey:   userClicksWithKey,
+	}, stateimpl.Windowing{
 		Lateness:    5 * time.Second,
 		Size:        time.Minute,
 		Slide:       20 * time.Second,
-		StatePrefix: []byte(userClicksPrefix),
-		TTL:         0,
-		TimerPrefix: []byte(userClicksTimerPrefix),
-	})}
-}
-
-// Add merges v into every window that contains at and has not fired, and
-// returns an error wrapping runtime.ErrLate, dropping v, if all of them have:
-// a window has fired once End+lateness <= the highest watermark FireDue had.
-func (s *UserClicksStore) Add(ctx context.Context, at time.Time, v UserClicks) error {
-	fields, err := v.StateKey().AppendKey(make([]byte, 0, 64))
-	if err != nil {
-		return err
-	}
-	buf := s.bufs.Get()
-	err = s.w.Add(ctx, fields, at, userClicksMergeFunc(v, buf))
-	s.bufs.Put(buf)
-	return err
-}
-
-// Get returns the value of k in window w.
-func (s *UserClicksStore) Get(ctx context.Context, k UserClicksKey, w runtime.Window) (UserClicks, bool, error) {
-	fields, err := k.AppendKey(make([]byte, 0, 64))
-	if err != nil {
-		return UserClicks{}, false, err
-	}
-	raw, ok, err := s.w.Get(ctx, fields, w)
-	if err != nil || !ok {
-		return UserClicks{}, false, err
-	}
-	var v UserClicks
-	if err := v.UnmarshalCBOR(raw); err != nil {
-		return UserClicks{}, false, runtime.CorruptValue("UserClicks", fields, err)
-	}
-	v.User = k.User
-	return v, true, nil
-}
-
-// Put replaces the value of k in window w, which must be one of the store's
-// windows and not have fired (else an error wrapping runtime.ErrLate). v's
-// key fields are set from k.
-func (s *UserClicksStore) Put(ctx context.Context, k UserClicksKey, w runtime.Window, v UserClicks) error {
-	fields, err := k.AppendKey(make([]byte, 0, 64))
-	if err != nil {
-		return err
-	}
-	v.User = k.User
-	raw, err := v.AppendCBOR(nil)
-	if err != nil {
-		return err
-	}
-	return s.w.Put(ctx, fields, w, raw)
-}
-
-// Delete deletes the value of k in window w. Its timer stays until the
-// window is due, when FireDue drops it without calling fn.
-func (s *UserClicksStore) Delete(ctx context.Context, k UserClicksKey, w runtime.Window) error {
-	fields, err := k.AppendKey(make([]byte, 0, 64))
-	if err != nil {
-		return err
-	}
-	return s.w.Delete(ctx, fields, w)
-}
-
-// Windows calls fn for every window of k that holds a value, by start time.
-func (s *UserClicksStore) Windows(ctx context.Context, k UserClicksKey, fn func(runtime.Window, UserClicks) error) error {
-	fields, err := k.AppendKey(make([]byte, 0, 64))
-	if err != nil {
-		return err
-	}
-	return s.w.Scan(ctx, fields, func(w runtime.Window, raw []byte) error {
-		var v UserClicks
-		if err := v.UnmarshalCBOR(raw); err != nil {
-			return runtime.CorruptValue("UserClicks", fields, err)
-		}
-		v.User = k.User
-		return fn(w, v)
+		TimerPrefix: "t/UserClicks/",
 	})
 }
 
-// FireDue calls fn for every window with End+lateness <= watermark, oldest
-// end first, then deletes its value and timer, and returns how many fired. If
-// fn fails, FireDue stops and returns its error; that window fires again
-// next time. A crash between fn and the delete fires it again too: at least once.
-// From then on Add refuses events for the windows due at watermark.
-func (s *UserClicksStore) FireDue(ctx context.Context, watermark time.Time, fn func(UserClicksKey, runtime.Window, UserClicks) error) (int, error) {
-	return s.w.FireDue(ctx, watermark, func(fields []byte, w runtime.Window, raw []byte) error {
-		var k UserClicksKey
-		if err := k.DecodeKey(fields); err != nil {
-			return runtime.CorruptKey("UserClicks", fields, err)
-		}
-		var v UserClicks
-		if err := v.UnmarshalCBOR(raw); err != nil {
-			return runtime.CorruptValue("UserClicks", fields, err)
-		}
-		v.User = k.User
-		return fn(k, w, v)
-	})
-}
-
-// PageStatsKey is the key of a PageStats: its key fields. Keys encode in field order, so
-// that a store's keys sort by them.
+// PageStatsKey is the key of a PageStats: its key fields, which encode in this
+// order, so that a store's keys sort by them.
 type PageStatsKey struct {
 	Page string
 }
 
 // StateKey returns the key of v.
-func (v *PageStats) StateKey() PageStatsKey {
+func (v PageStats) StateKey() PageStatsKey {
 	return PageStatsKey{Page: v.Page}
 }
 
-// AppendKey appends the order-preserving encoding of k's fields to dst (see
-// runtime.AppendKeyString). It fails only for a time outside the years 1678-2262.
+// AppendKey appends the order-preserving encoding of k.Page to dst.
 func (k PageStatsKey) AppendKey(dst []byte) ([]byte, error) {
 	dst = runtime.AppendKeyString(dst, k.Page)
 	return dst, nil
 }
 
-// DecodeKey sets k from an encoding AppendKey made. Anything else is an error
+// DecodeKey sets k from an encoding AppendKey made; anything else is an error
 // wrapping runtime.ErrCorrupt.
 func (k *PageStatsKey) DecodeKey(b []byte) error {
 	r := runtime.NewKeyReader(b)
-	var out PageStatsKey
-	out.Page = r.ReadString()
+	out := PageStatsKey{
+		Page: r.ReadString(),
+	}
 	if err := r.Done(); err != nil {
 		return err
 	}
@@ -355,12 +222,9 @@ func (k *PageStatsKey) DecodeKey(b []byte) error {
 	return nil
 }
 
-// pageStatsPrefix starts the keys of PageStats values in the backend.
-const pageStatsPrefix = "a/PageStats/"
-
-// pageStatsCBOR has PageStats's fields and tags but none of its methods: it is what
+// pageStatsCBOR has PageStats's fields and tags but none of its methods: what
 // runtime.CBOREncMode and runtime.CBORDecMode encode and decode by reflection,
-// the reference the generated codec matches and the decoder's fallback.
+// the reference the generated codec matches and its fallback.
 type pageStatsCBOR PageStats
 
 // MarshalCBOR encodes v as runtime.CBOREncMode would: the same bytes, faster.
@@ -369,145 +233,110 @@ func (v PageStats) MarshalCBOR() ([]byte, error) {
 }
 
 // AppendCBOR appends the encoding of v to dst, without allocating when dst has
-// room (fields encoded through the fxamacker modes allocate).
-func (v *PageStats) AppendCBOR(dst []byte) ([]byte, error) {
+// room.
+func (v PageStats) AppendCBOR(dst []byte) ([]byte, error) {
 	var err error
 	dst = append(dst, 166)
 	dst = append(dst, "dPage"...) // "Page"
-	dst = runtime.AppendCBORString(dst, v.Page)
+	dst = stateimpl.AppendCBORString(dst, v.Page)
 	dst = append(dst, "eBytes"...) // "Bytes"
-	dst = runtime.AppendCBORInt(dst, v.Bytes)
+	dst = stateimpl.AppendCBORInt(dst, v.Bytes)
 	dst = append(dst, "eFirst"...) // "First"
-	if dst, err = runtime.AppendCBORTime(dst, v.First); err != nil {
+	if dst, err = stateimpl.AppendCBORTime(dst, v.First); err != nil {
 		return dst, fmt.Errorf("encoding field First: %w", err)
 	}
 	dst = append(dst, "eViews"...) // "Views"
-	dst = runtime.AppendCBORInt(dst, v.Views)
+	dst = stateimpl.AppendCBORInt(dst, v.Views)
 	dst = append(dst, "gLargest"...) // "Largest"
-	dst = runtime.AppendCBORInt(dst, v.Largest)
+	dst = stateimpl.AppendCBORInt(dst, v.Largest)
 	dst = append(dst, "gReferer"...) // "Referer"
-	dst = runtime.AppendCBORString(dst, v.Referer)
+	dst = stateimpl.AppendCBORString(dst, v.Referer)
 	return dst, nil
 }
 
 // UnmarshalCBOR decodes data into v, replacing it entirely: fields data lacks
 // are zero, keys v lacks are skipped. It yields what runtime.CBORDecMode
-// yields: canonical input takes a fast path, anything else goes to CBORDecMode.
-// After an error, v holds what was decoded before it, as with CBORDecMode.
+// yields, errors included: canonical input takes a fast path, anything else
+// goes to CBORDecMode.
 func (v *PageStats) UnmarshalCBOR(data []byte) error {
 	*v = PageStats{}
-	if pageStatsDecodeCBOR(v, data, false) {
+	if pageStatsDecodeCBOR(v, data, stateimpl.DecodeAll) {
 		return nil
 	}
-	*v = PageStats{}
-	return runtime.CBORDecMode.Unmarshal(data, (*pageStatsCBOR)(v))
+	x := new(pageStatsCBOR) // on the slow path only: v itself does not escape
+	err := runtime.CBORDecMode.Unmarshal(data, x)
+	*v = PageStats(*x)
+	return err
 }
 
 // pageStatsDecodeCBOR is UnmarshalCBOR's fast path. It returns false, having
 // decoded part of v, for any input it does not handle: the caller then decodes
-// with runtime.CBORDecMode, which has the last word, errors included. While
-// merging, it skips the key fields (the merge knows them) and, when fields merge
-// by their ops, the last fields (the merge overwrites them).
-func pageStatsDecodeCBOR(v *PageStats, data []byte, merging bool) bool {
-	r := runtime.NewCBORReader(data)
+// with runtime.CBORDecMode, which has the last word. mode says which fields to
+// skip.
+func pageStatsDecodeCBOR(v *PageStats, data []byte, mode stateimpl.DecodeMode) bool {
+	r := stateimpl.NewCBORReader(data)
 	n, ok := r.ReadMapHeader()
 	if !ok {
 		return false
 	}
-	var seen [6]bool
 	for range n {
-		text, num, isText, ok := r.ReadKey()
+		text, ok := r.ReadTextKey()
+		if ok {
+			switch string(text) {
+			case "Page":
+				ok = r.Once(0) && stateimpl.ReadString(&r, &v.Page, mode&stateimpl.SkipKeys != 0)
+			case "Bytes":
+				ok = r.Once(1) && stateimpl.ReadInt(&r, &v.Bytes)
+			case "First":
+				ok = r.Once(2) && stateimpl.ReadTime(&r, &v.First)
+			case "Views":
+				ok = r.Once(3) && stateimpl.ReadInt(&r, &v.Views)
+			case "Largest":
+				ok = r.Once(4) && stateimpl.ReadInt(&r, &v.Largest)
+			case "Referer":
+				ok = r.Once(5) && stateimpl.ReadString(&r, &v.Referer, mode&stateimpl.SkipLast != 0)
+			default:
+				ok = r.Skip()
+			}
+		}
 		if !ok {
 			return false
-		}
-		_ = num
-		if !isText {
-			return false
-		}
-		switch string(text) {
-		case "Page":
-			if seen[0] {
-				return false
-			}
-			seen[0] = true
-			if merging {
-				if !r.Skip() {
-					return false
-				}
-				break
-			}
-			x, ok := r.ReadString()
-			if !ok {
-				return false
-			}
-			v.Page = x
-		case "Bytes":
-			if seen[1] {
-				return false
-			}
-			seen[1] = true
-			x, ok := r.ReadInt(64)
-			if !ok {
-				return false
-			}
-			v.Bytes = x
-		case "First":
-			if seen[2] {
-				return false
-			}
-			seen[2] = true
-			x, ok := r.ReadTime()
-			if !ok {
-				return false
-			}
-			v.First = x
-		case "Views":
-			if seen[3] {
-				return false
-			}
-			seen[3] = true
-			x, ok := r.ReadInt(64)
-			if !ok {
-				return false
-			}
-			v.Views = x
-		case "Largest":
-			if seen[4] {
-				return false
-			}
-			seen[4] = true
-			x, ok := r.ReadInt(64)
-			if !ok {
-				return false
-			}
-			v.Largest = x
-		case "Referer":
-			if seen[5] {
-				return false
-			}
-			seen[5] = true
-			if merging {
-				if !r.Skip() {
-					return false
-				}
-				break
-			}
-			x, ok := r.ReadString()
-			if !ok {
-				return false
-			}
-			v.Referer = x
-		default:
-			if !r.Skip() {
-				return false
-			}
 		}
 	}
 	return r.Done()
 }
 
-// pageStatsMerge merges in into v, field by field: Views count, Bytes sum, Largest max, First min, Referer last.
-func pageStatsMerge(v *PageStats, in *PageStats) {
+// pageStatsDecode decodes a stored PageStats without its key fields, which the
+// store sets from the key.
+func pageStatsDecode(data []byte) (v PageStats, err error) {
+	if !pageStatsDecodeCBOR(&v, data, stateimpl.SkipKeys) {
+		err = v.UnmarshalCBOR(data)
+	}
+	return v, err
+}
+
+// pageStatsWithKey returns v with the key fields of k.
+func pageStatsWithKey(v PageStats, k PageStatsKey) PageStats {
+	v.Page = k.Page
+	return v
+}
+
+// pageStatsMerge merges in into the stored value old, field by field (Views
+// count, Bytes sum, Largest max, First min, Referer last), and appends the
+// result to dst. Into no value (found false) it stores in as given, with its
+// count fields 1.
+func pageStatsMerge(dst, old []byte, found bool, in PageStats) ([]byte, error) {
+	if !found {
+		in.Views = 1
+		return in.AppendCBOR(dst)
+	}
+	var v PageStats
+	if !pageStatsDecodeCBOR(&v, old, stateimpl.DecodeMerge) {
+		if err := v.UnmarshalCBOR(old); err != nil {
+			return dst, stateimpl.Undecodable(err)
+		}
+	}
+	v.Page = in.Page
 	v.Views++
 	v.Bytes += in.Bytes
 	if in.Largest > v.Largest {
@@ -517,132 +346,25 @@ func pageStatsMerge(v *PageStats, in *PageStats) {
 		v.First = in.First
 	}
 	v.Referer = in.Referer
+	return v.AppendCBOR(dst)
 }
 
-// pageStatsMergeFunc returns the update that merges in into the value a backend
-// stores; into a missing key, it stores in as given, with its count fields 1. It
-// encodes into *buf, which the caller owns and reuses.
-func pageStatsMergeFunc(in PageStats, buf *[]byte) runtime.UpdateFunc {
-	return func(old []byte, found bool) ([]byte, bool, error) {
-		v := in
-		if found {
-			// Start from the key alone: the stored value's fields, and zero for those it lacks
-			// (the last fields are skipped: the merge overwrites them).
-			v = PageStats{Page: in.Page}
-			if !pageStatsDecodeCBOR(&v, old, true) {
-				if err := v.UnmarshalCBOR(old); err != nil {
-					return nil, false, runtime.CorruptValue("PageStats", nil, err)
-				}
-			}
-			pageStatsMerge(&v, &in)
-		} else {
-			v.Views = 1
-		}
-		b, err := v.AppendCBOR((*buf)[:0])
-		*buf = b
-		return b, err == nil, err
-	}
-}
-
-// PageStatsStore keeps PageStats values by PageStatsKey in a runtime.Backend, under the key
-// prefix "a/PageStats/".
-type PageStatsStore struct {
-	b    runtime.Backend
-	bufs runtime.BufPool
-}
+// PageStatsStore keeps PageStats values by PageStatsKey, under the key prefix
+// "a/PageStats/". Merge merges field by field: Views count, Bytes sum, Largest
+// max, First min, Referer last. Its methods are stateimpl.AggregateStore's.
+type PageStatsStore = stateimpl.AggregateStore[PageStatsKey, PageStats]
 
 // NewPageStatsStore returns a PageStatsStore on b.
 func NewPageStatsStore(b runtime.Backend) *PageStatsStore {
-	return &PageStatsStore{b: b}
-}
-
-// key returns the backend key of k.
-func (s *PageStatsStore) key(k PageStatsKey) ([]byte, error) {
-	return k.AppendKey(append(make([]byte, 0, 64), pageStatsPrefix...))
-}
-
-// Get returns the value stored under k.
-func (s *PageStatsStore) Get(ctx context.Context, k PageStatsKey) (PageStats, bool, error) {
-	key, err := s.key(k)
-	if err != nil {
-		return PageStats{}, false, err
-	}
-	raw, ok, err := s.b.Get(ctx, key)
-	if err != nil || !ok {
-		return PageStats{}, false, err
-	}
-	var v PageStats
-	if err := v.UnmarshalCBOR(raw); err != nil {
-		return PageStats{}, false, runtime.CorruptValue("PageStats", key, err)
-	}
-	v.Page = k.Page
-	return v, true, nil
-}
-
-// Put stores v under its key, replacing what was there.
-func (s *PageStatsStore) Put(ctx context.Context, v PageStats) error {
-	key, err := s.key(v.StateKey())
-	if err != nil {
-		return err
-	}
-	buf := s.bufs.Get()
-	defer s.bufs.Put(buf)
-	if *buf, err = v.AppendCBOR(*buf); err != nil {
-		return err
-	}
-	return runtime.PutTTL(ctx, s.b, key, *buf, 0)
-}
-
-// Merge merges v into the value stored under its key, atomically: concurrent
-// Merges of one key never lose an update, on any backend (runtime.UpdateTTL).
-func (s *PageStatsStore) Merge(ctx context.Context, v PageStats) error {
-	key, err := s.key(v.StateKey())
-	if err != nil {
-		return err
-	}
-	buf := s.bufs.Get()
-	err = runtime.UpdateTTL(ctx, s.b, key, 0, pageStatsMergeFunc(v, buf))
-	s.bufs.Put(buf)
-	return err
-}
-
-// Delete deletes the value stored under k; a missing key is not an error.
-func (s *PageStatsStore) Delete(ctx context.Context, k PageStatsKey) error {
-	key, err := s.key(k)
-	if err != nil {
-		return err
-	}
-	return s.b.Delete(ctx, key)
-}
-
-// Scan calls fn for every stored value, in key order. fn returning
-// runtime.SkipAll stops the scan without an error.
-func (s *PageStatsStore) Scan(ctx context.Context, fn func(PageStats) error) error {
-	return s.b.Scan(ctx, []byte(pageStatsPrefix), func(key, raw []byte) error {
-		var k PageStatsKey
-		if err := k.DecodeKey(key[len(pageStatsPrefix):]); err != nil {
-			return runtime.CorruptKey("PageStats", key, err)
-		}
-		var v PageStats
-		if err := v.UnmarshalCBOR(raw); err != nil {
-			return runtime.CorruptValue("PageStats", key, err)
-		}
-		v.Page = k.Page
-		return fn(v)
+	return stateimpl.NewAggregateStore(b, stateimpl.Schema[PageStatsKey, PageStats]{
+		AppendKey: PageStatsKey.AppendKey,
+		Decode:    pageStatsDecode,
+		DecodeKey: (*PageStatsKey).DecodeKey,
+		Encode:    PageStats.AppendCBOR,
+		KeyOf:     PageStats.StateKey,
+		Merge:     pageStatsMerge,
+		Name:      "PageStats",
+		Prefix:    "a/PageStats/",
+		WithKey:   pageStatsWithKey,
 	})
-}
-
-// All yields every stored value, in key order; an error ends the sequence.
-func (s *PageStatsStore) All(ctx context.Context) iter.Seq2[PageStats, error] {
-	return func(yield func(PageStats, error) bool) {
-		err := s.Scan(ctx, func(v PageStats) error {
-			if !yield(v, nil) {
-				return runtime.SkipAll
-			}
-			return nil
-		})
-		if err != nil {
-			yield(PageStats{}, err)
-		}
-	}
 }

@@ -4,47 +4,48 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"github.com/statekit/statekit/runtime"
-	"iter"
+	"github.com/statekit/statekit/runtime/stateimpl"
 	"time"
 )
 
-// This file fails to compile against a statekit runtime that lacks the API it
-// was generated for, rather than misbehave.
 const (
-	_ = runtime.EnforceVersion(1 - runtime.MinGenVersion)
-	_ = runtime.EnforceVersion(runtime.MaxGenVersion - 1)
+	// An error here: this file is older than the statekit module; run go generate.
+	_ = stateimpl.EnforceVersion(2 - stateimpl.MinGenVersion)
+	// An error here: the statekit module is older than this file's stategen;
+	// go get github.com/statekit/statekit@latest.
+	_ = stateimpl.EnforceVersion(stateimpl.MaxGenVersion - 2)
 )
 
-// ModelLatencyKey is the key of a ModelLatency: its key fields. Keys encode in field order, so
-// that a store's keys sort by them.
+// ModelLatencyKey is the key of a ModelLatency: its key fields, which encode in
+// this order, so that a store's keys sort by them.
 type ModelLatencyKey struct {
 	Tenant string
 	Model  string
 }
 
 // StateKey returns the key of v.
-func (v *ModelLatency) StateKey() ModelLatencyKey {
+func (v ModelLatency) StateKey() ModelLatencyKey {
 	return ModelLatencyKey{Tenant: v.Tenant, Model: v.Model}
 }
 
-// AppendKey appends the order-preserving encoding of k's fields to dst (see
-// runtime.AppendKeyString). It fails only for a time outside the years 1678-2262.
+// AppendKey appends the order-preserving encoding of k.Tenant, then k.Model to
+// dst.
 func (k ModelLatencyKey) AppendKey(dst []byte) ([]byte, error) {
 	dst = runtime.AppendKeyString(dst, k.Tenant)
 	dst = runtime.AppendKeyString(dst, k.Model)
 	return dst, nil
 }
 
-// DecodeKey sets k from an encoding AppendKey made. Anything else is an error
+// DecodeKey sets k from an encoding AppendKey made; anything else is an error
 // wrapping runtime.ErrCorrupt.
 func (k *ModelLatencyKey) DecodeKey(b []byte) error {
 	r := runtime.NewKeyReader(b)
-	var out ModelLatencyKey
-	out.Tenant = r.ReadString()
-	out.Model = r.ReadString()
+	out := ModelLatencyKey{
+		Tenant: r.ReadString(),
+		Model:  r.ReadString(),
+	}
 	if err := r.Done(); err != nil {
 		return err
 	}
@@ -52,12 +53,9 @@ func (k *ModelLatencyKey) DecodeKey(b []byte) error {
 	return nil
 }
 
-// modelLatencyPrefix starts the keys of ModelLatency values in the backend.
-const modelLatencyPrefix = "a/ModelLatency/"
-
-// modelLatencyCBOR has ModelLatency's fields and tags but none of its methods: it is what
-// runtime.CBOREncMode and runtime.CBORDecMode encode and decode by reflection,
-// the reference the generated codec matches and the decoder's fallback.
+// modelLatencyCBOR has ModelLatency's fields and tags but none of its methods:
+// what runtime.CBOREncMode and runtime.CBORDecMode encode and decode by
+// reflection, the reference the generated codec matches and its fallback.
 type modelLatencyCBOR ModelLatency
 
 // MarshalCBOR encodes v as runtime.CBOREncMode would: the same bytes, faster.
@@ -66,219 +64,135 @@ func (v ModelLatency) MarshalCBOR() ([]byte, error) {
 }
 
 // AppendCBOR appends the encoding of v to dst, without allocating when dst has
-// room (fields encoded through the fxamacker modes allocate).
-func (v *ModelLatency) AppendCBOR(dst []byte) ([]byte, error) {
+// room.
+func (v ModelLatency) AppendCBOR(dst []byte) ([]byte, error) {
 	var err error
 	dst = append(dst, 171)
 	dst = append(dst, "eCalls"...) // "Calls"
-	dst = runtime.AppendCBORInt(dst, v.Calls)
+	dst = stateimpl.AppendCBORInt(dst, v.Calls)
 	dst = append(dst, "eModel"...) // "Model"
-	dst = runtime.AppendCBORString(dst, v.Model)
+	dst = stateimpl.AppendCBORString(dst, v.Model)
 	dst = append(dst, "fBestMs"...) // "BestMs"
-	dst = runtime.AppendCBORFloat64(dst, v.BestMs)
+	dst = stateimpl.AppendCBORFloat64(dst, v.BestMs)
 	dst = append(dst, "fErrors"...) // "Errors"
-	dst = runtime.AppendCBORInt(dst, v.Errors)
+	dst = stateimpl.AppendCBORInt(dst, v.Errors)
 	dst = append(dst, "fTenant"...) // "Tenant"
-	dst = runtime.AppendCBORString(dst, v.Tenant)
+	dst = stateimpl.AppendCBORString(dst, v.Tenant)
 	dst = append(dst, "fTokens"...) // "Tokens"
-	dst = runtime.AppendCBORInt(dst, v.Tokens)
+	dst = stateimpl.AppendCBORInt(dst, v.Tokens)
 	dst = append(dst, "gTotalMs"...) // "TotalMs"
-	dst = runtime.AppendCBORFloat64(dst, v.TotalMs)
+	dst = stateimpl.AppendCBORFloat64(dst, v.TotalMs)
 	dst = append(dst, "gWorstMs"...) // "WorstMs"
-	dst = runtime.AppendCBORFloat64(dst, v.WorstMs)
+	dst = stateimpl.AppendCBORFloat64(dst, v.WorstMs)
 	dst = append(dst, "hLastCall"...) // "LastCall"
-	if dst, err = runtime.AppendCBORTime(dst, v.LastCall); err != nil {
+	if dst, err = stateimpl.AppendCBORTime(dst, v.LastCall); err != nil {
 		return dst, fmt.Errorf("encoding field LastCall: %w", err)
 	}
 	dst = append(dst, "iFirstCall"...) // "FirstCall"
-	if dst, err = runtime.AppendCBORTime(dst, v.FirstCall); err != nil {
+	if dst, err = stateimpl.AppendCBORTime(dst, v.FirstCall); err != nil {
 		return dst, fmt.Errorf("encoding field FirstCall: %w", err)
 	}
 	dst = append(dst, "jLastStatus"...) // "LastStatus"
-	dst = runtime.AppendCBORString(dst, v.LastStatus)
+	dst = stateimpl.AppendCBORString(dst, v.LastStatus)
 	return dst, nil
 }
 
 // UnmarshalCBOR decodes data into v, replacing it entirely: fields data lacks
 // are zero, keys v lacks are skipped. It yields what runtime.CBORDecMode
-// yields: canonical input takes a fast path, anything else goes to CBORDecMode.
-// After an error, v holds what was decoded before it, as with CBORDecMode.
+// yields, errors included: canonical input takes a fast path, anything else
+// goes to CBORDecMode.
 func (v *ModelLatency) UnmarshalCBOR(data []byte) error {
 	*v = ModelLatency{}
-	if modelLatencyDecodeCBOR(v, data, false) {
+	if modelLatencyDecodeCBOR(v, data, stateimpl.DecodeAll) {
 		return nil
 	}
-	*v = ModelLatency{}
-	return runtime.CBORDecMode.Unmarshal(data, (*modelLatencyCBOR)(v))
+	x := new(modelLatencyCBOR) // on the slow path only: v itself does not escape
+	err := runtime.CBORDecMode.Unmarshal(data, x)
+	*v = ModelLatency(*x)
+	return err
 }
 
 // modelLatencyDecodeCBOR is UnmarshalCBOR's fast path. It returns false, having
 // decoded part of v, for any input it does not handle: the caller then decodes
-// with runtime.CBORDecMode, which has the last word, errors included. While
-// merging, it skips the key fields (the merge knows them) and, when fields merge
-// by their ops, the last fields (the merge overwrites them).
-func modelLatencyDecodeCBOR(v *ModelLatency, data []byte, merging bool) bool {
-	r := runtime.NewCBORReader(data)
+// with runtime.CBORDecMode, which has the last word. mode says which fields to
+// skip.
+func modelLatencyDecodeCBOR(v *ModelLatency, data []byte, mode stateimpl.DecodeMode) bool {
+	r := stateimpl.NewCBORReader(data)
 	n, ok := r.ReadMapHeader()
 	if !ok {
 		return false
 	}
-	var seen [11]bool
 	for range n {
-		text, num, isText, ok := r.ReadKey()
+		text, ok := r.ReadTextKey()
+		if ok {
+			switch string(text) {
+			case "Calls":
+				ok = r.Once(0) && stateimpl.ReadInt(&r, &v.Calls)
+			case "Model":
+				ok = r.Once(1) && stateimpl.ReadString(&r, &v.Model, mode&stateimpl.SkipKeys != 0)
+			case "BestMs":
+				ok = r.Once(2) && stateimpl.ReadFloat(&r, &v.BestMs)
+			case "Errors":
+				ok = r.Once(3) && stateimpl.ReadInt(&r, &v.Errors)
+			case "Tenant":
+				ok = r.Once(4) && stateimpl.ReadString(&r, &v.Tenant, mode&stateimpl.SkipKeys != 0)
+			case "Tokens":
+				ok = r.Once(5) && stateimpl.ReadInt(&r, &v.Tokens)
+			case "TotalMs":
+				ok = r.Once(6) && stateimpl.ReadFloat(&r, &v.TotalMs)
+			case "WorstMs":
+				ok = r.Once(7) && stateimpl.ReadFloat(&r, &v.WorstMs)
+			case "LastCall":
+				ok = r.Once(8) && stateimpl.ReadTime(&r, &v.LastCall)
+			case "FirstCall":
+				ok = r.Once(9) && stateimpl.ReadTime(&r, &v.FirstCall)
+			case "LastStatus":
+				ok = r.Once(10) && stateimpl.ReadString(&r, &v.LastStatus, mode&stateimpl.SkipLast != 0)
+			default:
+				ok = r.Skip()
+			}
+		}
 		if !ok {
 			return false
-		}
-		_ = num
-		if !isText {
-			return false
-		}
-		switch string(text) {
-		case "Calls":
-			if seen[0] {
-				return false
-			}
-			seen[0] = true
-			x, ok := r.ReadInt(64)
-			if !ok {
-				return false
-			}
-			v.Calls = x
-		case "Model":
-			if seen[1] {
-				return false
-			}
-			seen[1] = true
-			if merging {
-				if !r.Skip() {
-					return false
-				}
-				break
-			}
-			x, ok := r.ReadString()
-			if !ok {
-				return false
-			}
-			v.Model = x
-		case "BestMs":
-			if seen[2] {
-				return false
-			}
-			seen[2] = true
-			x, ok := r.ReadFloat64()
-			if !ok {
-				return false
-			}
-			v.BestMs = x
-		case "Errors":
-			if seen[3] {
-				return false
-			}
-			seen[3] = true
-			x, ok := r.ReadInt(64)
-			if !ok {
-				return false
-			}
-			v.Errors = x
-		case "Tenant":
-			if seen[4] {
-				return false
-			}
-			seen[4] = true
-			if merging {
-				if !r.Skip() {
-					return false
-				}
-				break
-			}
-			x, ok := r.ReadString()
-			if !ok {
-				return false
-			}
-			v.Tenant = x
-		case "Tokens":
-			if seen[5] {
-				return false
-			}
-			seen[5] = true
-			x, ok := r.ReadInt(64)
-			if !ok {
-				return false
-			}
-			v.Tokens = x
-		case "TotalMs":
-			if seen[6] {
-				return false
-			}
-			seen[6] = true
-			x, ok := r.ReadFloat64()
-			if !ok {
-				return false
-			}
-			v.TotalMs = x
-		case "WorstMs":
-			if seen[7] {
-				return false
-			}
-			seen[7] = true
-			x, ok := r.ReadFloat64()
-			if !ok {
-				return false
-			}
-			v.WorstMs = x
-		case "LastCall":
-			if seen[8] {
-				return false
-			}
-			seen[8] = true
-			if merging {
-				if !r.Skip() {
-					return false
-				}
-				break
-			}
-			x, ok := r.ReadTime()
-			if !ok {
-				return false
-			}
-			v.LastCall = x
-		case "FirstCall":
-			if seen[9] {
-				return false
-			}
-			seen[9] = true
-			x, ok := r.ReadTime()
-			if !ok {
-				return false
-			}
-			v.FirstCall = x
-		case "LastStatus":
-			if seen[10] {
-				return false
-			}
-			seen[10] = true
-			if merging {
-				if !r.Skip() {
-					return false
-				}
-				break
-			}
-			x, ok := r.ReadString()
-			if !ok {
-				return false
-			}
-			v.LastStatus = x
-		default:
-			if !r.Skip() {
-				return false
-			}
 		}
 	}
 	return r.Done()
 }
 
-// modelLatencyMerge merges in into v, field by field: Calls count, TotalMs sum, BestMs min, WorstMs max, Tokens sum, Errors sum, FirstCall first, LastCall last, LastStatus last.
-func modelLatencyMerge(v *ModelLatency, in *ModelLatency) {
+// modelLatencyDecode decodes a stored ModelLatency without its key fields,
+// which the store sets from the key.
+func modelLatencyDecode(data []byte) (v ModelLatency, err error) {
+	if !modelLatencyDecodeCBOR(&v, data, stateimpl.SkipKeys) {
+		err = v.UnmarshalCBOR(data)
+	}
+	return v, err
+}
+
+// modelLatencyWithKey returns v with the key fields of k.
+func modelLatencyWithKey(v ModelLatency, k ModelLatencyKey) ModelLatency {
+	v.Tenant = k.Tenant
+	v.Model = k.Model
+	return v
+}
+
+// modelLatencyMerge merges in into the stored value old, field by field (Calls
+// count, TotalMs sum, BestMs min, WorstMs max, Tokens sum, Errors sum,
+// FirstCall first, LastCall last, LastStatus last), and appends the result to
+// dst. Into no value (found false) it stores in as given, with its count fields
+// 1.
+func modelLatencyMerge(dst, old []byte, found bool, in ModelLatency) ([]byte, error) {
+	if !found {
+		in.Calls = 1
+		return in.AppendCBOR(dst)
+	}
+	var v ModelLatency
+	if !modelLatencyDecodeCBOR(&v, old, stateimpl.DecodeMerge) {
+		if err := v.UnmarshalCBOR(old); err != nil {
+			return dst, stateimpl.Undecodable(err)
+		}
+	}
+	v.Tenant = in.Tenant
+	v.Model = in.Model
 	v.Calls++
 	v.TotalMs += in.TotalMs
 	if in.BestMs < v.BestMs {
@@ -291,135 +205,28 @@ func modelLatencyMerge(v *ModelLatency, in *ModelLatency) {
 	v.Errors += in.Errors
 	v.LastCall = in.LastCall
 	v.LastStatus = in.LastStatus
+	return v.AppendCBOR(dst)
 }
 
-// modelLatencyMergeFunc returns the update that merges in into the value a backend
-// stores; into a missing key, it stores in as given, with its count fields 1. It
-// encodes into *buf, which the caller owns and reuses.
-func modelLatencyMergeFunc(in ModelLatency, buf *[]byte) runtime.UpdateFunc {
-	return func(old []byte, found bool) ([]byte, bool, error) {
-		v := in
-		if found {
-			// Start from the key alone: the stored value's fields, and zero for those it lacks
-			// (the last fields are skipped: the merge overwrites them).
-			v = ModelLatency{Tenant: in.Tenant, Model: in.Model}
-			if !modelLatencyDecodeCBOR(&v, old, true) {
-				if err := v.UnmarshalCBOR(old); err != nil {
-					return nil, false, runtime.CorruptValue("ModelLatency", nil, err)
-				}
-			}
-			modelLatencyMerge(&v, &in)
-		} else {
-			v.Calls = 1
-		}
-		b, err := v.AppendCBOR((*buf)[:0])
-		*buf = b
-		return b, err == nil, err
-	}
-}
-
-// ModelLatencyStore keeps ModelLatency values by ModelLatencyKey in a runtime.Backend, under the key
-// prefix "a/ModelLatency/".
-// Every write has a TTL of 720h0m0s, through the backend's runtime.TTLWriter.
-type ModelLatencyStore struct {
-	b    runtime.Backend
-	bufs runtime.BufPool
-}
+// ModelLatencyStore keeps ModelLatency values by ModelLatencyKey, under the key
+// prefix "a/ModelLatency/", each write with a TTL of 720h. Merge merges field
+// by field: Calls count, TotalMs sum, BestMs min, WorstMs max, Tokens sum,
+// Errors sum, FirstCall first, LastCall last, LastStatus last. Its methods are
+// stateimpl.AggregateStore's.
+type ModelLatencyStore = stateimpl.AggregateStore[ModelLatencyKey, ModelLatency]
 
 // NewModelLatencyStore returns a ModelLatencyStore on b.
 func NewModelLatencyStore(b runtime.Backend) *ModelLatencyStore {
-	return &ModelLatencyStore{b: b}
-}
-
-// key returns the backend key of k.
-func (s *ModelLatencyStore) key(k ModelLatencyKey) ([]byte, error) {
-	return k.AppendKey(append(make([]byte, 0, 64), modelLatencyPrefix...))
-}
-
-// Get returns the value stored under k.
-func (s *ModelLatencyStore) Get(ctx context.Context, k ModelLatencyKey) (ModelLatency, bool, error) {
-	key, err := s.key(k)
-	if err != nil {
-		return ModelLatency{}, false, err
-	}
-	raw, ok, err := s.b.Get(ctx, key)
-	if err != nil || !ok {
-		return ModelLatency{}, false, err
-	}
-	var v ModelLatency
-	if err := v.UnmarshalCBOR(raw); err != nil {
-		return ModelLatency{}, false, runtime.CorruptValue("ModelLatency", key, err)
-	}
-	v.Tenant = k.Tenant
-	v.Model = k.Model
-	return v, true, nil
-}
-
-// Put stores v under its key, replacing what was there.
-func (s *ModelLatencyStore) Put(ctx context.Context, v ModelLatency) error {
-	key, err := s.key(v.StateKey())
-	if err != nil {
-		return err
-	}
-	buf := s.bufs.Get()
-	defer s.bufs.Put(buf)
-	if *buf, err = v.AppendCBOR(*buf); err != nil {
-		return err
-	}
-	return runtime.PutTTL(ctx, s.b, key, *buf, 720*time.Hour)
-}
-
-// Merge merges v into the value stored under its key, atomically: concurrent
-// Merges of one key never lose an update, on any backend (runtime.UpdateTTL).
-func (s *ModelLatencyStore) Merge(ctx context.Context, v ModelLatency) error {
-	key, err := s.key(v.StateKey())
-	if err != nil {
-		return err
-	}
-	buf := s.bufs.Get()
-	err = runtime.UpdateTTL(ctx, s.b, key, 720*time.Hour, modelLatencyMergeFunc(v, buf))
-	s.bufs.Put(buf)
-	return err
-}
-
-// Delete deletes the value stored under k; a missing key is not an error.
-func (s *ModelLatencyStore) Delete(ctx context.Context, k ModelLatencyKey) error {
-	key, err := s.key(k)
-	if err != nil {
-		return err
-	}
-	return s.b.Delete(ctx, key)
-}
-
-// Scan calls fn for every stored value, in key order. fn returning
-// runtime.SkipAll stops the scan without an error.
-func (s *ModelLatencyStore) Scan(ctx context.Context, fn func(ModelLatency) error) error {
-	return s.b.Scan(ctx, []byte(modelLatencyPrefix), func(key, raw []byte) error {
-		var k ModelLatencyKey
-		if err := k.DecodeKey(key[len(modelLatencyPrefix):]); err != nil {
-			return runtime.CorruptKey("ModelLatency", key, err)
-		}
-		var v ModelLatency
-		if err := v.UnmarshalCBOR(raw); err != nil {
-			return runtime.CorruptValue("ModelLatency", key, err)
-		}
-		v.Tenant = k.Tenant
-		v.Model = k.Model
-		return fn(v)
+	return stateimpl.NewAggregateStore(b, stateimpl.Schema[ModelLatencyKey, ModelLatency]{
+		AppendKey: ModelLatencyKey.AppendKey,
+		Decode:    modelLatencyDecode,
+		DecodeKey: (*ModelLatencyKey).DecodeKey,
+		Encode:    ModelLatency.AppendCBOR,
+		KeyOf:     ModelLatency.StateKey,
+		Merge:     modelLatencyMerge,
+		Name:      "ModelLatency",
+		Prefix:    "a/ModelLatency/",
+		TTL:       720 * time.Hour,
+		WithKey:   modelLatencyWithKey,
 	})
-}
-
-// All yields every stored value, in key order; an error ends the sequence.
-func (s *ModelLatencyStore) All(ctx context.Context) iter.Seq2[ModelLatency, error] {
-	return func(yield func(ModelLatency, error) bool) {
-		err := s.Scan(ctx, func(v ModelLatency) error {
-			if !yield(v, nil) {
-				return runtime.SkipAll
-			}
-			return nil
-		})
-		if err != nil {
-			yield(ModelLatency{}, err)
-		}
-	}
 }

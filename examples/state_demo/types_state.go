@@ -4,44 +4,44 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"github.com/statekit/statekit/runtime"
-	"iter"
+	"github.com/statekit/statekit/runtime/stateimpl"
 	"time"
 )
 
-// This file fails to compile against a statekit runtime that lacks the API it
-// was generated for, rather than misbehave.
 const (
-	_ = runtime.EnforceVersion(1 - runtime.MinGenVersion)
-	_ = runtime.EnforceVersion(runtime.MaxGenVersion - 1)
+	// An error here: this file is older than the statekit module; run go generate.
+	_ = stateimpl.EnforceVersion(2 - stateimpl.MinGenVersion)
+	// An error here: the statekit module is older than this file's stategen;
+	// go get github.com/statekit/statekit@latest.
+	_ = stateimpl.EnforceVersion(stateimpl.MaxGenVersion - 2)
 )
 
-// MerchantWindowKey is the key of a MerchantWindow: its key fields. Keys encode in field order, so
-// that a store's keys sort by them.
+// MerchantWindowKey is the key of a MerchantWindow: its key fields, which
+// encode in this order, so that a store's keys sort by them.
 type MerchantWindowKey struct {
 	Merchant string
 }
 
 // StateKey returns the key of v.
-func (v *MerchantWindow) StateKey() MerchantWindowKey {
+func (v MerchantWindow) StateKey() MerchantWindowKey {
 	return MerchantWindowKey{Merchant: v.Merchant}
 }
 
-// AppendKey appends the order-preserving encoding of k's fields to dst (see
-// runtime.AppendKeyString). It fails only for a time outside the years 1678-2262.
+// AppendKey appends the order-preserving encoding of k.Merchant to dst.
 func (k MerchantWindowKey) AppendKey(dst []byte) ([]byte, error) {
 	dst = runtime.AppendKeyString(dst, k.Merchant)
 	return dst, nil
 }
 
-// DecodeKey sets k from an encoding AppendKey made. Anything else is an error
+// DecodeKey sets k from an encoding AppendKey made; anything else is an error
 // wrapping runtime.ErrCorrupt.
 func (k *MerchantWindowKey) DecodeKey(b []byte) error {
 	r := runtime.NewKeyReader(b)
-	var out MerchantWindowKey
-	out.Merchant = r.ReadString()
+	out := MerchantWindowKey{
+		Merchant: r.ReadString(),
+	}
 	if err := r.Done(); err != nil {
 		return err
 	}
@@ -49,16 +49,9 @@ func (k *MerchantWindowKey) DecodeKey(b []byte) error {
 	return nil
 }
 
-// merchantWindowPrefix starts the keys of MerchantWindow values in the backend.
-const merchantWindowPrefix = "w/MerchantWindow/"
-
-// merchantWindowTimerPrefix starts the keys of MerchantWindow window timers: the window's end, then
-// the key fields, so that due windows are a range scan.
-const merchantWindowTimerPrefix = "t/MerchantWindow/"
-
-// merchantWindowCBOR has MerchantWindow's fields and tags but none of its methods: it is what
-// runtime.CBOREncMode and runtime.CBORDecMode encode and decode by reflection,
-// the reference the generated codec matches and the decoder's fallback.
+// merchantWindowCBOR has MerchantWindow's fields and tags but none of its
+// methods: what runtime.CBOREncMode and runtime.CBORDecMode encode and decode
+// by reflection, the reference the generated codec matches and its fallback.
 type merchantWindowCBOR MerchantWindow
 
 // MarshalCBOR encodes v as runtime.CBOREncMode would: the same bytes, faster.
@@ -67,284 +60,158 @@ func (v MerchantWindow) MarshalCBOR() ([]byte, error) {
 }
 
 // AppendCBOR appends the encoding of v to dst, without allocating when dst has
-// room (fields encoded through the fxamacker modes allocate).
-func (v *MerchantWindow) AppendCBOR(dst []byte) ([]byte, error) {
+// room.
+func (v MerchantWindow) AppendCBOR(dst []byte) ([]byte, error) {
 	dst = append(dst, 164)
 	dst = append(dst, "eCents"...) // "Cents"
-	dst = runtime.AppendCBORInt(dst, v.Cents)
+	dst = stateimpl.AppendCBORInt(dst, v.Cents)
 	dst = append(dst, "fOrders"...) // "Orders"
-	dst = runtime.AppendCBORInt(dst, v.Orders)
+	dst = stateimpl.AppendCBORInt(dst, v.Orders)
 	dst = append(dst, "gLargest"...) // "Largest"
-	dst = runtime.AppendCBORInt(dst, v.Largest)
+	dst = stateimpl.AppendCBORInt(dst, v.Largest)
 	dst = append(dst, "hMerchant"...) // "Merchant"
-	dst = runtime.AppendCBORString(dst, v.Merchant)
+	dst = stateimpl.AppendCBORString(dst, v.Merchant)
 	return dst, nil
 }
 
 // UnmarshalCBOR decodes data into v, replacing it entirely: fields data lacks
 // are zero, keys v lacks are skipped. It yields what runtime.CBORDecMode
-// yields: canonical input takes a fast path, anything else goes to CBORDecMode.
-// After an error, v holds what was decoded before it, as with CBORDecMode.
+// yields, errors included: canonical input takes a fast path, anything else
+// goes to CBORDecMode.
 func (v *MerchantWindow) UnmarshalCBOR(data []byte) error {
 	*v = MerchantWindow{}
-	if merchantWindowDecodeCBOR(v, data, false) {
+	if merchantWindowDecodeCBOR(v, data, stateimpl.DecodeAll) {
 		return nil
 	}
-	*v = MerchantWindow{}
-	return runtime.CBORDecMode.Unmarshal(data, (*merchantWindowCBOR)(v))
+	x := new(merchantWindowCBOR) // on the slow path only: v itself does not escape
+	err := runtime.CBORDecMode.Unmarshal(data, x)
+	*v = MerchantWindow(*x)
+	return err
 }
 
-// merchantWindowDecodeCBOR is UnmarshalCBOR's fast path. It returns false, having
-// decoded part of v, for any input it does not handle: the caller then decodes
-// with runtime.CBORDecMode, which has the last word, errors included. While
-// merging, it skips the key fields (the merge knows them) and, when fields merge
-// by their ops, the last fields (the merge overwrites them).
-func merchantWindowDecodeCBOR(v *MerchantWindow, data []byte, merging bool) bool {
-	r := runtime.NewCBORReader(data)
+// merchantWindowDecodeCBOR is UnmarshalCBOR's fast path. It returns false,
+// having decoded part of v, for any input it does not handle: the caller then
+// decodes with runtime.CBORDecMode, which has the last word. mode says which
+// fields to skip.
+func merchantWindowDecodeCBOR(v *MerchantWindow, data []byte, mode stateimpl.DecodeMode) bool {
+	r := stateimpl.NewCBORReader(data)
 	n, ok := r.ReadMapHeader()
 	if !ok {
 		return false
 	}
-	var seen [4]bool
 	for range n {
-		text, num, isText, ok := r.ReadKey()
+		text, ok := r.ReadTextKey()
+		if ok {
+			switch string(text) {
+			case "Cents":
+				ok = r.Once(0) && stateimpl.ReadInt(&r, &v.Cents)
+			case "Orders":
+				ok = r.Once(1) && stateimpl.ReadInt(&r, &v.Orders)
+			case "Largest":
+				ok = r.Once(2) && stateimpl.ReadInt(&r, &v.Largest)
+			case "Merchant":
+				ok = r.Once(3) && stateimpl.ReadString(&r, &v.Merchant, mode&stateimpl.SkipKeys != 0)
+			default:
+				ok = r.Skip()
+			}
+		}
 		if !ok {
 			return false
-		}
-		_ = num
-		if !isText {
-			return false
-		}
-		switch string(text) {
-		case "Cents":
-			if seen[0] {
-				return false
-			}
-			seen[0] = true
-			x, ok := r.ReadInt(64)
-			if !ok {
-				return false
-			}
-			v.Cents = x
-		case "Orders":
-			if seen[1] {
-				return false
-			}
-			seen[1] = true
-			x, ok := r.ReadInt(64)
-			if !ok {
-				return false
-			}
-			v.Orders = x
-		case "Largest":
-			if seen[2] {
-				return false
-			}
-			seen[2] = true
-			x, ok := r.ReadInt(64)
-			if !ok {
-				return false
-			}
-			v.Largest = x
-		case "Merchant":
-			if seen[3] {
-				return false
-			}
-			seen[3] = true
-			if merging {
-				if !r.Skip() {
-					return false
-				}
-				break
-			}
-			x, ok := r.ReadString()
-			if !ok {
-				return false
-			}
-			v.Merchant = x
-		default:
-			if !r.Skip() {
-				return false
-			}
 		}
 	}
 	return r.Done()
 }
 
-// merchantWindowMerge merges in into v, field by field: Orders count, Cents sum, Largest max.
-func merchantWindowMerge(v *MerchantWindow, in *MerchantWindow) {
+// merchantWindowDecode decodes a stored MerchantWindow without its key fields,
+// which the store sets from the key.
+func merchantWindowDecode(data []byte) (v MerchantWindow, err error) {
+	if !merchantWindowDecodeCBOR(&v, data, stateimpl.SkipKeys) {
+		err = v.UnmarshalCBOR(data)
+	}
+	return v, err
+}
+
+// merchantWindowWithKey returns v with the key fields of k.
+func merchantWindowWithKey(v MerchantWindow, k MerchantWindowKey) MerchantWindow {
+	v.Merchant = k.Merchant
+	return v
+}
+
+// merchantWindowMerge merges in into the stored value old, field by field
+// (Orders count, Cents sum, Largest max), and appends the result to dst. Into
+// no value (found false) it stores in as given, with its count fields 1.
+func merchantWindowMerge(dst, old []byte, found bool, in MerchantWindow) ([]byte, error) {
+	if !found {
+		in.Orders = 1
+		return in.AppendCBOR(dst)
+	}
+	var v MerchantWindow
+	if !merchantWindowDecodeCBOR(&v, old, stateimpl.DecodeMerge) {
+		if err := v.UnmarshalCBOR(old); err != nil {
+			return dst, stateimpl.Undecodable(err)
+		}
+	}
+	v.Merchant = in.Merchant
 	v.Orders++
 	v.Cents += in.Cents
 	if in.Largest > v.Largest {
 		v.Largest = in.Largest
 	}
+	return v.AppendCBOR(dst)
 }
 
-// merchantWindowMergeFunc returns the update that merges in into the value a backend
-// stores; into a missing key, it stores in as given, with its count fields 1. It
-// encodes into *buf, which the caller owns and reuses.
-func merchantWindowMergeFunc(in MerchantWindow, buf *[]byte) runtime.UpdateFunc {
-	return func(old []byte, found bool) ([]byte, bool, error) {
-		v := in
-		if found {
-			// Start from the key alone: the stored value's fields, and zero for those it lacks
-			// (the last fields are skipped: the merge overwrites them).
-			v = MerchantWindow{Merchant: in.Merchant}
-			if !merchantWindowDecodeCBOR(&v, old, true) {
-				if err := v.UnmarshalCBOR(old); err != nil {
-					return nil, false, runtime.CorruptValue("MerchantWindow", nil, err)
-				}
-			}
-			merchantWindowMerge(&v, &in)
-		} else {
-			v.Orders = 1
-		}
-		b, err := v.AppendCBOR((*buf)[:0])
-		*buf = b
-		return b, err == nil, err
-	}
-}
-
-// MerchantWindowStore keeps MerchantWindow values per key and per window: sliding (every 20s) windows of 1m0s,
-// aligned to the Unix epoch, firing 5s after they end. State keys start
-// with "w/MerchantWindow/", timer keys with "t/MerchantWindow/"; the fired watermark is kept under
-// "t/MerchantWindow:watermark". Create one store per backend and fire it from one place:
-// the store keeps that watermark (see runtime.Windows).
-type MerchantWindowStore struct {
-	w    *runtime.Windows
-	bufs runtime.BufPool
-}
+// MerchantWindowStore keeps MerchantWindow values per MerchantWindowKey and per
+// window: sliding windows of 1m every 20s, aligned to the Unix epoch, firing 5s
+// after they end. State keys start with "w/MerchantWindow/", timer keys with
+// "t/MerchantWindow/"; the fired watermark is kept under
+// "t/MerchantWindow:watermark". Create one store per backend and fire it from
+// one place. Its methods are stateimpl.WindowStore's.
+type MerchantWindowStore = stateimpl.WindowStore[MerchantWindowKey, MerchantWindow]
 
 // NewMerchantWindowStore returns a MerchantWindowStore on b.
 func NewMerchantWindowStore(b runtime.Backend) *MerchantWindowStore {
-	return &MerchantWindowStore{w: runtime.NewWindows(b, runtime.WindowSpec{
+	return stateimpl.NewWindowStore(b, stateimpl.Schema[MerchantWindowKey, MerchantWindow]{
+		AppendKey: MerchantWindowKey.AppendKey,
+		Decode:    merchantWindowDecode,
+		DecodeKey: (*MerchantWindowKey).DecodeKey,
+		Encode:    MerchantWindow.AppendCBOR,
+		KeyOf:     MerchantWindow.StateKey,
+		Merge:     merchantWindowMerge,
+		Name:      "MerchantWindow",
+		Prefix:    "w/MerchantWindow/",
+		WithKey:   merchantWindowWithKey,
+	}, stateimpl.Windowing{
 		Lateness:    5 * time.Second,
 		Size:        time.Minute,
 		Slide:       20 * time.Second,
-		StatePrefix: []byte(merchantWindowPrefix),
-		TTL:         0,
-		TimerPrefix: []byte(merchantWindowTimerPrefix),
-	})}
-}
-
-// Add merges v into every window that contains at and has not fired, and
-// returns an error wrapping runtime.ErrLate, dropping v, if all of them have:
-// a window has fired once End+lateness <= the highest watermark FireDue had.
-func (s *MerchantWindowStore) Add(ctx context.Context, at time.Time, v MerchantWindow) error {
-	fields, err := v.StateKey().AppendKey(make([]byte, 0, 64))
-	if err != nil {
-		return err
-	}
-	buf := s.bufs.Get()
-	err = s.w.Add(ctx, fields, at, merchantWindowMergeFunc(v, buf))
-	s.bufs.Put(buf)
-	return err
-}
-
-// Get returns the value of k in window w.
-func (s *MerchantWindowStore) Get(ctx context.Context, k MerchantWindowKey, w runtime.Window) (MerchantWindow, bool, error) {
-	fields, err := k.AppendKey(make([]byte, 0, 64))
-	if err != nil {
-		return MerchantWindow{}, false, err
-	}
-	raw, ok, err := s.w.Get(ctx, fields, w)
-	if err != nil || !ok {
-		return MerchantWindow{}, false, err
-	}
-	var v MerchantWindow
-	if err := v.UnmarshalCBOR(raw); err != nil {
-		return MerchantWindow{}, false, runtime.CorruptValue("MerchantWindow", fields, err)
-	}
-	v.Merchant = k.Merchant
-	return v, true, nil
-}
-
-// Put replaces the value of k in window w, which must be one of the store's
-// windows and not have fired (else an error wrapping runtime.ErrLate). v's
-// key fields are set from k.
-func (s *MerchantWindowStore) Put(ctx context.Context, k MerchantWindowKey, w runtime.Window, v MerchantWindow) error {
-	fields, err := k.AppendKey(make([]byte, 0, 64))
-	if err != nil {
-		return err
-	}
-	v.Merchant = k.Merchant
-	raw, err := v.AppendCBOR(nil)
-	if err != nil {
-		return err
-	}
-	return s.w.Put(ctx, fields, w, raw)
-}
-
-// Delete deletes the value of k in window w. Its timer stays until the
-// window is due, when FireDue drops it without calling fn.
-func (s *MerchantWindowStore) Delete(ctx context.Context, k MerchantWindowKey, w runtime.Window) error {
-	fields, err := k.AppendKey(make([]byte, 0, 64))
-	if err != nil {
-		return err
-	}
-	return s.w.Delete(ctx, fields, w)
-}
-
-// Windows calls fn for every window of k that holds a value, by start time.
-func (s *MerchantWindowStore) Windows(ctx context.Context, k MerchantWindowKey, fn func(runtime.Window, MerchantWindow) error) error {
-	fields, err := k.AppendKey(make([]byte, 0, 64))
-	if err != nil {
-		return err
-	}
-	return s.w.Scan(ctx, fields, func(w runtime.Window, raw []byte) error {
-		var v MerchantWindow
-		if err := v.UnmarshalCBOR(raw); err != nil {
-			return runtime.CorruptValue("MerchantWindow", fields, err)
-		}
-		v.Merchant = k.Merchant
-		return fn(w, v)
+		TimerPrefix: "t/MerchantWindow/",
 	})
 }
 
-// FireDue calls fn for every window with End+lateness <= watermark, oldest
-// end first, then deletes its value and timer, and returns how many fired. If
-// fn fails, FireDue stops and returns its error; that window fires again
-// next time. A crash between fn and the delete fires it again too: at least once.
-// From then on Add refuses events for the windows due at watermark.
-func (s *MerchantWindowStore) FireDue(ctx context.Context, watermark time.Time, fn func(MerchantWindowKey, runtime.Window, MerchantWindow) error) (int, error) {
-	return s.w.FireDue(ctx, watermark, func(fields []byte, w runtime.Window, raw []byte) error {
-		var k MerchantWindowKey
-		if err := k.DecodeKey(fields); err != nil {
-			return runtime.CorruptKey("MerchantWindow", fields, err)
-		}
-		var v MerchantWindow
-		if err := v.UnmarshalCBOR(raw); err != nil {
-			return runtime.CorruptValue("MerchantWindow", fields, err)
-		}
-		v.Merchant = k.Merchant
-		return fn(k, w, v)
-	})
-}
-
-// CustomerTotalsKey is the key of a CustomerTotals: its key fields. Keys encode in field order, so
-// that a store's keys sort by them.
+// CustomerTotalsKey is the key of a CustomerTotals: its key fields, which
+// encode in this order, so that a store's keys sort by them.
 type CustomerTotalsKey struct {
 	Customer string
 }
 
 // StateKey returns the key of v.
-func (v *CustomerTotals) StateKey() CustomerTotalsKey {
+func (v CustomerTotals) StateKey() CustomerTotalsKey {
 	return CustomerTotalsKey{Customer: v.Customer}
 }
 
-// AppendKey appends the order-preserving encoding of k's fields to dst (see
-// runtime.AppendKeyString). It fails only for a time outside the years 1678-2262.
+// AppendKey appends the order-preserving encoding of k.Customer to dst.
 func (k CustomerTotalsKey) AppendKey(dst []byte) ([]byte, error) {
 	dst = runtime.AppendKeyString(dst, k.Customer)
 	return dst, nil
 }
 
-// DecodeKey sets k from an encoding AppendKey made. Anything else is an error
+// DecodeKey sets k from an encoding AppendKey made; anything else is an error
 // wrapping runtime.ErrCorrupt.
 func (k *CustomerTotalsKey) DecodeKey(b []byte) error {
 	r := runtime.NewKeyReader(b)
-	var out CustomerTotalsKey
-	out.Customer = r.ReadString()
+	out := CustomerTotalsKey{
+		Customer: r.ReadString(),
+	}
 	if err := r.Done(); err != nil {
 		return err
 	}
@@ -352,12 +219,9 @@ func (k *CustomerTotalsKey) DecodeKey(b []byte) error {
 	return nil
 }
 
-// customerTotalsPrefix starts the keys of CustomerTotals values in the backend.
-const customerTotalsPrefix = "a/CustomerTotals/"
-
-// customerTotalsCBOR has CustomerTotals's fields and tags but none of its methods: it is what
-// runtime.CBOREncMode and runtime.CBORDecMode encode and decode by reflection,
-// the reference the generated codec matches and the decoder's fallback.
+// customerTotalsCBOR has CustomerTotals's fields and tags but none of its
+// methods: what runtime.CBOREncMode and runtime.CBORDecMode encode and decode
+// by reflection, the reference the generated codec matches and its fallback.
 type customerTotalsCBOR CustomerTotals
 
 // MarshalCBOR encodes v as runtime.CBOREncMode would: the same bytes, faster.
@@ -366,159 +230,116 @@ func (v CustomerTotals) MarshalCBOR() ([]byte, error) {
 }
 
 // AppendCBOR appends the encoding of v to dst, without allocating when dst has
-// room (fields encoded through the fxamacker modes allocate).
-func (v *CustomerTotals) AppendCBOR(dst []byte) ([]byte, error) {
+// room.
+func (v CustomerTotals) AppendCBOR(dst []byte) ([]byte, error) {
 	var err error
 	dst = append(dst, 167)
 	dst = append(dst, "dLast"...) // "Last"
-	if dst, err = runtime.AppendCBORTime(dst, v.Last); err != nil {
+	if dst, err = stateimpl.AppendCBORTime(dst, v.Last); err != nil {
 		return dst, fmt.Errorf("encoding field Last: %w", err)
 	}
 	dst = append(dst, "eCents"...) // "Cents"
-	dst = runtime.AppendCBORInt(dst, v.Cents)
+	dst = stateimpl.AppendCBORInt(dst, v.Cents)
 	dst = append(dst, "eFirst"...) // "First"
-	if dst, err = runtime.AppendCBORTime(dst, v.First); err != nil {
+	if dst, err = stateimpl.AppendCBORTime(dst, v.First); err != nil {
 		return dst, fmt.Errorf("encoding field First: %w", err)
 	}
 	dst = append(dst, "fOrders"...) // "Orders"
-	dst = runtime.AppendCBORInt(dst, v.Orders)
+	dst = stateimpl.AppendCBORInt(dst, v.Orders)
 	dst = append(dst, "gLargest"...) // "Largest"
-	dst = runtime.AppendCBORInt(dst, v.Largest)
+	dst = stateimpl.AppendCBORInt(dst, v.Largest)
 	dst = append(dst, "hCustomer"...) // "Customer"
-	dst = runtime.AppendCBORString(dst, v.Customer)
+	dst = stateimpl.AppendCBORString(dst, v.Customer)
 	dst = append(dst, "lLastMerchant"...) // "LastMerchant"
-	dst = runtime.AppendCBORString(dst, v.LastMerchant)
+	dst = stateimpl.AppendCBORString(dst, v.LastMerchant)
 	return dst, nil
 }
 
 // UnmarshalCBOR decodes data into v, replacing it entirely: fields data lacks
 // are zero, keys v lacks are skipped. It yields what runtime.CBORDecMode
-// yields: canonical input takes a fast path, anything else goes to CBORDecMode.
-// After an error, v holds what was decoded before it, as with CBORDecMode.
+// yields, errors included: canonical input takes a fast path, anything else
+// goes to CBORDecMode.
 func (v *CustomerTotals) UnmarshalCBOR(data []byte) error {
 	*v = CustomerTotals{}
-	if customerTotalsDecodeCBOR(v, data, false) {
+	if customerTotalsDecodeCBOR(v, data, stateimpl.DecodeAll) {
 		return nil
 	}
-	*v = CustomerTotals{}
-	return runtime.CBORDecMode.Unmarshal(data, (*customerTotalsCBOR)(v))
+	x := new(customerTotalsCBOR) // on the slow path only: v itself does not escape
+	err := runtime.CBORDecMode.Unmarshal(data, x)
+	*v = CustomerTotals(*x)
+	return err
 }
 
-// customerTotalsDecodeCBOR is UnmarshalCBOR's fast path. It returns false, having
-// decoded part of v, for any input it does not handle: the caller then decodes
-// with runtime.CBORDecMode, which has the last word, errors included. While
-// merging, it skips the key fields (the merge knows them) and, when fields merge
-// by their ops, the last fields (the merge overwrites them).
-func customerTotalsDecodeCBOR(v *CustomerTotals, data []byte, merging bool) bool {
-	r := runtime.NewCBORReader(data)
+// customerTotalsDecodeCBOR is UnmarshalCBOR's fast path. It returns false,
+// having decoded part of v, for any input it does not handle: the caller then
+// decodes with runtime.CBORDecMode, which has the last word. mode says which
+// fields to skip.
+func customerTotalsDecodeCBOR(v *CustomerTotals, data []byte, mode stateimpl.DecodeMode) bool {
+	r := stateimpl.NewCBORReader(data)
 	n, ok := r.ReadMapHeader()
 	if !ok {
 		return false
 	}
-	var seen [7]bool
 	for range n {
-		text, num, isText, ok := r.ReadKey()
+		text, ok := r.ReadTextKey()
+		if ok {
+			switch string(text) {
+			case "Last":
+				ok = r.Once(0) && stateimpl.ReadTime(&r, &v.Last)
+			case "Cents":
+				ok = r.Once(1) && stateimpl.ReadInt(&r, &v.Cents)
+			case "First":
+				ok = r.Once(2) && stateimpl.ReadTime(&r, &v.First)
+			case "Orders":
+				ok = r.Once(3) && stateimpl.ReadInt(&r, &v.Orders)
+			case "Largest":
+				ok = r.Once(4) && stateimpl.ReadInt(&r, &v.Largest)
+			case "Customer":
+				ok = r.Once(5) && stateimpl.ReadString(&r, &v.Customer, mode&stateimpl.SkipKeys != 0)
+			case "LastMerchant":
+				ok = r.Once(6) && stateimpl.ReadString(&r, &v.LastMerchant, mode&stateimpl.SkipLast != 0)
+			default:
+				ok = r.Skip()
+			}
+		}
 		if !ok {
 			return false
-		}
-		_ = num
-		if !isText {
-			return false
-		}
-		switch string(text) {
-		case "Last":
-			if seen[0] {
-				return false
-			}
-			seen[0] = true
-			x, ok := r.ReadTime()
-			if !ok {
-				return false
-			}
-			v.Last = x
-		case "Cents":
-			if seen[1] {
-				return false
-			}
-			seen[1] = true
-			x, ok := r.ReadInt(64)
-			if !ok {
-				return false
-			}
-			v.Cents = x
-		case "First":
-			if seen[2] {
-				return false
-			}
-			seen[2] = true
-			x, ok := r.ReadTime()
-			if !ok {
-				return false
-			}
-			v.First = x
-		case "Orders":
-			if seen[3] {
-				return false
-			}
-			seen[3] = true
-			x, ok := r.ReadInt(64)
-			if !ok {
-				return false
-			}
-			v.Orders = x
-		case "Largest":
-			if seen[4] {
-				return false
-			}
-			seen[4] = true
-			x, ok := r.ReadInt(64)
-			if !ok {
-				return false
-			}
-			v.Largest = x
-		case "Customer":
-			if seen[5] {
-				return false
-			}
-			seen[5] = true
-			if merging {
-				if !r.Skip() {
-					return false
-				}
-				break
-			}
-			x, ok := r.ReadString()
-			if !ok {
-				return false
-			}
-			v.Customer = x
-		case "LastMerchant":
-			if seen[6] {
-				return false
-			}
-			seen[6] = true
-			if merging {
-				if !r.Skip() {
-					return false
-				}
-				break
-			}
-			x, ok := r.ReadString()
-			if !ok {
-				return false
-			}
-			v.LastMerchant = x
-		default:
-			if !r.Skip() {
-				return false
-			}
 		}
 	}
 	return r.Done()
 }
 
-// customerTotalsMerge merges in into v, field by field: Orders count, Cents sum, Largest max, First min, Last max, LastMerchant last.
-func customerTotalsMerge(v *CustomerTotals, in *CustomerTotals) {
+// customerTotalsDecode decodes a stored CustomerTotals without its key fields,
+// which the store sets from the key.
+func customerTotalsDecode(data []byte) (v CustomerTotals, err error) {
+	if !customerTotalsDecodeCBOR(&v, data, stateimpl.SkipKeys) {
+		err = v.UnmarshalCBOR(data)
+	}
+	return v, err
+}
+
+// customerTotalsWithKey returns v with the key fields of k.
+func customerTotalsWithKey(v CustomerTotals, k CustomerTotalsKey) CustomerTotals {
+	v.Customer = k.Customer
+	return v
+}
+
+// customerTotalsMerge merges in into the stored value old, field by field
+// (Orders count, Cents sum, Largest max, First min, Last max, LastMerchant
+// last), and appends the result to dst. Into no value (found false) it stores
+// in as given, with its count fields 1.
+func customerTotalsMerge(dst, old []byte, found bool, in CustomerTotals) ([]byte, error) {
+	if !found {
+		in.Orders = 1
+		return in.AppendCBOR(dst)
+	}
+	var v CustomerTotals
+	if !customerTotalsDecodeCBOR(&v, old, stateimpl.DecodeMerge) {
+		if err := v.UnmarshalCBOR(old); err != nil {
+			return dst, stateimpl.Undecodable(err)
+		}
+	}
+	v.Customer = in.Customer
 	v.Orders++
 	v.Cents += in.Cents
 	if in.Largest > v.Largest {
@@ -531,160 +352,54 @@ func customerTotalsMerge(v *CustomerTotals, in *CustomerTotals) {
 		v.Last = in.Last
 	}
 	v.LastMerchant = in.LastMerchant
+	return v.AppendCBOR(dst)
 }
 
-// customerTotalsMergeFunc returns the update that merges in into the value a backend
-// stores; into a missing key, it stores in as given, with its count fields 1. It
-// encodes into *buf, which the caller owns and reuses.
-func customerTotalsMergeFunc(in CustomerTotals, buf *[]byte) runtime.UpdateFunc {
-	return func(old []byte, found bool) ([]byte, bool, error) {
-		v := in
-		if found {
-			// Start from the key alone: the stored value's fields, and zero for those it lacks
-			// (the last fields are skipped: the merge overwrites them).
-			v = CustomerTotals{Customer: in.Customer}
-			if !customerTotalsDecodeCBOR(&v, old, true) {
-				if err := v.UnmarshalCBOR(old); err != nil {
-					return nil, false, runtime.CorruptValue("CustomerTotals", nil, err)
-				}
-			}
-			customerTotalsMerge(&v, &in)
-		} else {
-			v.Orders = 1
-		}
-		b, err := v.AppendCBOR((*buf)[:0])
-		*buf = b
-		return b, err == nil, err
-	}
-}
-
-// CustomerTotalsStore keeps CustomerTotals values by CustomerTotalsKey in a runtime.Backend, under the key
-// prefix "a/CustomerTotals/".
-type CustomerTotalsStore struct {
-	b    runtime.Backend
-	bufs runtime.BufPool
-}
+// CustomerTotalsStore keeps CustomerTotals values by CustomerTotalsKey, under
+// the key prefix "a/CustomerTotals/". Merge merges field by field: Orders
+// count, Cents sum, Largest max, First min, Last max, LastMerchant last. Its
+// methods are stateimpl.AggregateStore's.
+type CustomerTotalsStore = stateimpl.AggregateStore[CustomerTotalsKey, CustomerTotals]
 
 // NewCustomerTotalsStore returns a CustomerTotalsStore on b.
 func NewCustomerTotalsStore(b runtime.Backend) *CustomerTotalsStore {
-	return &CustomerTotalsStore{b: b}
-}
-
-// key returns the backend key of k.
-func (s *CustomerTotalsStore) key(k CustomerTotalsKey) ([]byte, error) {
-	return k.AppendKey(append(make([]byte, 0, 64), customerTotalsPrefix...))
-}
-
-// Get returns the value stored under k.
-func (s *CustomerTotalsStore) Get(ctx context.Context, k CustomerTotalsKey) (CustomerTotals, bool, error) {
-	key, err := s.key(k)
-	if err != nil {
-		return CustomerTotals{}, false, err
-	}
-	raw, ok, err := s.b.Get(ctx, key)
-	if err != nil || !ok {
-		return CustomerTotals{}, false, err
-	}
-	var v CustomerTotals
-	if err := v.UnmarshalCBOR(raw); err != nil {
-		return CustomerTotals{}, false, runtime.CorruptValue("CustomerTotals", key, err)
-	}
-	v.Customer = k.Customer
-	return v, true, nil
-}
-
-// Put stores v under its key, replacing what was there.
-func (s *CustomerTotalsStore) Put(ctx context.Context, v CustomerTotals) error {
-	key, err := s.key(v.StateKey())
-	if err != nil {
-		return err
-	}
-	buf := s.bufs.Get()
-	defer s.bufs.Put(buf)
-	if *buf, err = v.AppendCBOR(*buf); err != nil {
-		return err
-	}
-	return runtime.PutTTL(ctx, s.b, key, *buf, 0)
-}
-
-// Merge merges v into the value stored under its key, atomically: concurrent
-// Merges of one key never lose an update, on any backend (runtime.UpdateTTL).
-func (s *CustomerTotalsStore) Merge(ctx context.Context, v CustomerTotals) error {
-	key, err := s.key(v.StateKey())
-	if err != nil {
-		return err
-	}
-	buf := s.bufs.Get()
-	err = runtime.UpdateTTL(ctx, s.b, key, 0, customerTotalsMergeFunc(v, buf))
-	s.bufs.Put(buf)
-	return err
-}
-
-// Delete deletes the value stored under k; a missing key is not an error.
-func (s *CustomerTotalsStore) Delete(ctx context.Context, k CustomerTotalsKey) error {
-	key, err := s.key(k)
-	if err != nil {
-		return err
-	}
-	return s.b.Delete(ctx, key)
-}
-
-// Scan calls fn for every stored value, in key order. fn returning
-// runtime.SkipAll stops the scan without an error.
-func (s *CustomerTotalsStore) Scan(ctx context.Context, fn func(CustomerTotals) error) error {
-	return s.b.Scan(ctx, []byte(customerTotalsPrefix), func(key, raw []byte) error {
-		var k CustomerTotalsKey
-		if err := k.DecodeKey(key[len(customerTotalsPrefix):]); err != nil {
-			return runtime.CorruptKey("CustomerTotals", key, err)
-		}
-		var v CustomerTotals
-		if err := v.UnmarshalCBOR(raw); err != nil {
-			return runtime.CorruptValue("CustomerTotals", key, err)
-		}
-		v.Customer = k.Customer
-		return fn(v)
+	return stateimpl.NewAggregateStore(b, stateimpl.Schema[CustomerTotalsKey, CustomerTotals]{
+		AppendKey: CustomerTotalsKey.AppendKey,
+		Decode:    customerTotalsDecode,
+		DecodeKey: (*CustomerTotalsKey).DecodeKey,
+		Encode:    CustomerTotals.AppendCBOR,
+		KeyOf:     CustomerTotals.StateKey,
+		Merge:     customerTotalsMerge,
+		Name:      "CustomerTotals",
+		Prefix:    "a/CustomerTotals/",
+		WithKey:   customerTotalsWithKey,
 	})
 }
 
-// All yields every stored value, in key order; an error ends the sequence.
-func (s *CustomerTotalsStore) All(ctx context.Context) iter.Seq2[CustomerTotals, error] {
-	return func(yield func(CustomerTotals, error) bool) {
-		err := s.Scan(ctx, func(v CustomerTotals) error {
-			if !yield(v, nil) {
-				return runtime.SkipAll
-			}
-			return nil
-		})
-		if err != nil {
-			yield(CustomerTotals{}, err)
-		}
-	}
-}
-
-// ProgressKey is the key of a Progress: its key fields. Keys encode in field order, so
-// that a store's keys sort by them.
+// ProgressKey is the key of a Progress: its key fields, which encode in this
+// order, so that a store's keys sort by them.
 type ProgressKey struct {
 	Job string
 }
 
 // StateKey returns the key of v.
-func (v *Progress) StateKey() ProgressKey {
+func (v Progress) StateKey() ProgressKey {
 	return ProgressKey{Job: v.Job}
 }
 
-// AppendKey appends the order-preserving encoding of k's fields to dst (see
-// runtime.AppendKeyString). It fails only for a time outside the years 1678-2262.
+// AppendKey appends the order-preserving encoding of k.Job to dst.
 func (k ProgressKey) AppendKey(dst []byte) ([]byte, error) {
 	dst = runtime.AppendKeyString(dst, k.Job)
 	return dst, nil
 }
 
-// DecodeKey sets k from an encoding AppendKey made. Anything else is an error
+// DecodeKey sets k from an encoding AppendKey made; anything else is an error
 // wrapping runtime.ErrCorrupt.
 func (k *ProgressKey) DecodeKey(b []byte) error {
 	r := runtime.NewKeyReader(b)
-	var out ProgressKey
-	out.Job = r.ReadString()
+	out := ProgressKey{
+		Job: r.ReadString(),
+	}
 	if err := r.Done(); err != nil {
 		return err
 	}
@@ -692,12 +407,9 @@ func (k *ProgressKey) DecodeKey(b []byte) error {
 	return nil
 }
 
-// progressPrefix starts the keys of Progress values in the backend.
-const progressPrefix = "a/Progress/"
-
-// progressCBOR has Progress's fields and tags but none of its methods: it is what
+// progressCBOR has Progress's fields and tags but none of its methods: what
 // runtime.CBOREncMode and runtime.CBORDecMode encode and decode by reflection,
-// the reference the generated codec matches and the decoder's fallback.
+// the reference the generated codec matches and its fallback.
 type progressCBOR Progress
 
 // MarshalCBOR encodes v as runtime.CBOREncMode would: the same bytes, faster.
@@ -706,26 +418,26 @@ func (v Progress) MarshalCBOR() ([]byte, error) {
 }
 
 // AppendCBOR appends the encoding of v to dst, without allocating when dst has
-// room (fields encoded through the fxamacker modes allocate).
-func (v *Progress) AppendCBOR(dst []byte) ([]byte, error) {
+// room.
+func (v Progress) AppendCBOR(dst []byte) ([]byte, error) {
 	var err error
 	dst = append(dst, 167)
 	dst = append(dst, "cJob"...) // "Job"
-	dst = runtime.AppendCBORString(dst, v.Job)
+	dst = stateimpl.AppendCBORString(dst, v.Job)
 	dst = append(dst, "dLate"...) // "Late"
-	dst = runtime.AppendCBORInt(dst, v.Late)
+	dst = stateimpl.AppendCBORInt(dst, v.Late)
 	dst = append(dst, "eFired"...) // "Fired"
-	dst = runtime.AppendCBORInt(dst, v.Fired)
+	dst = stateimpl.AppendCBORInt(dst, v.Fired)
 	dst = append(dst, "fNewest"...) // "Newest"
-	if dst, err = runtime.AppendCBORTime(dst, v.Newest); err != nil {
+	if dst, err = stateimpl.AppendCBORTime(dst, v.Newest); err != nil {
 		return dst, fmt.Errorf("encoding field Newest: %w", err)
 	}
 	dst = append(dst, "fOffset"...) // "Offset"
-	dst = runtime.AppendCBORInt(dst, v.Offset)
+	dst = stateimpl.AppendCBORInt(dst, v.Offset)
 	dst = append(dst, "fSource"...) // "Source"
-	dst = runtime.AppendCBORString(dst, v.Source)
+	dst = stateimpl.AppendCBORString(dst, v.Source)
 	dst = append(dst, "iWatermark"...) // "Watermark"
-	if dst, err = runtime.AppendCBORTime(dst, v.Watermark); err != nil {
+	if dst, err = stateimpl.AppendCBORTime(dst, v.Watermark); err != nil {
 		return dst, fmt.Errorf("encoding field Watermark: %w", err)
 	}
 	return dst, nil
@@ -733,293 +445,113 @@ func (v *Progress) AppendCBOR(dst []byte) ([]byte, error) {
 
 // UnmarshalCBOR decodes data into v, replacing it entirely: fields data lacks
 // are zero, keys v lacks are skipped. It yields what runtime.CBORDecMode
-// yields: canonical input takes a fast path, anything else goes to CBORDecMode.
-// After an error, v holds what was decoded before it, as with CBORDecMode.
+// yields, errors included: canonical input takes a fast path, anything else
+// goes to CBORDecMode.
 func (v *Progress) UnmarshalCBOR(data []byte) error {
 	*v = Progress{}
-	if progressDecodeCBOR(v, data, false) {
+	if progressDecodeCBOR(v, data, stateimpl.DecodeAll) {
 		return nil
 	}
-	*v = Progress{}
-	return runtime.CBORDecMode.Unmarshal(data, (*progressCBOR)(v))
+	x := new(progressCBOR) // on the slow path only: v itself does not escape
+	err := runtime.CBORDecMode.Unmarshal(data, x)
+	*v = Progress(*x)
+	return err
 }
 
 // progressDecodeCBOR is UnmarshalCBOR's fast path. It returns false, having
 // decoded part of v, for any input it does not handle: the caller then decodes
-// with runtime.CBORDecMode, which has the last word, errors included. While
-// merging, it skips the key fields (the merge knows them) and, when fields merge
-// by their ops, the last fields (the merge overwrites them).
-func progressDecodeCBOR(v *Progress, data []byte, merging bool) bool {
-	r := runtime.NewCBORReader(data)
+// with runtime.CBORDecMode, which has the last word. mode says which fields to
+// skip.
+func progressDecodeCBOR(v *Progress, data []byte, mode stateimpl.DecodeMode) bool {
+	r := stateimpl.NewCBORReader(data)
 	n, ok := r.ReadMapHeader()
 	if !ok {
 		return false
 	}
-	var seen [7]bool
 	for range n {
-		text, num, isText, ok := r.ReadKey()
+		text, ok := r.ReadTextKey()
+		if ok {
+			switch string(text) {
+			case "Job":
+				ok = r.Once(0) && stateimpl.ReadString(&r, &v.Job, mode&stateimpl.SkipKeys != 0)
+			case "Late":
+				ok = r.Once(1) && stateimpl.ReadInt(&r, &v.Late)
+			case "Fired":
+				ok = r.Once(2) && stateimpl.ReadInt(&r, &v.Fired)
+			case "Newest":
+				ok = r.Once(3) && stateimpl.ReadTime(&r, &v.Newest)
+			case "Offset":
+				ok = r.Once(4) && stateimpl.ReadInt(&r, &v.Offset)
+			case "Source":
+				ok = r.Once(5) && stateimpl.ReadString(&r, &v.Source, mode&stateimpl.SkipLast != 0)
+			case "Watermark":
+				ok = r.Once(6) && stateimpl.ReadTime(&r, &v.Watermark)
+			default:
+				ok = r.Skip()
+			}
+		}
 		if !ok {
 			return false
-		}
-		_ = num
-		if !isText {
-			return false
-		}
-		switch string(text) {
-		case "Job":
-			if seen[0] {
-				return false
-			}
-			seen[0] = true
-			if merging {
-				if !r.Skip() {
-					return false
-				}
-				break
-			}
-			x, ok := r.ReadString()
-			if !ok {
-				return false
-			}
-			v.Job = x
-		case "Late":
-			if seen[1] {
-				return false
-			}
-			seen[1] = true
-			if merging {
-				if !r.Skip() {
-					return false
-				}
-				break
-			}
-			x, ok := r.ReadInt(64)
-			if !ok {
-				return false
-			}
-			v.Late = x
-		case "Fired":
-			if seen[2] {
-				return false
-			}
-			seen[2] = true
-			if merging {
-				if !r.Skip() {
-					return false
-				}
-				break
-			}
-			x, ok := r.ReadInt(64)
-			if !ok {
-				return false
-			}
-			v.Fired = x
-		case "Newest":
-			if seen[3] {
-				return false
-			}
-			seen[3] = true
-			if merging {
-				if !r.Skip() {
-					return false
-				}
-				break
-			}
-			x, ok := r.ReadTime()
-			if !ok {
-				return false
-			}
-			v.Newest = x
-		case "Offset":
-			if seen[4] {
-				return false
-			}
-			seen[4] = true
-			if merging {
-				if !r.Skip() {
-					return false
-				}
-				break
-			}
-			x, ok := r.ReadInt(64)
-			if !ok {
-				return false
-			}
-			v.Offset = x
-		case "Source":
-			if seen[5] {
-				return false
-			}
-			seen[5] = true
-			if merging {
-				if !r.Skip() {
-					return false
-				}
-				break
-			}
-			x, ok := r.ReadString()
-			if !ok {
-				return false
-			}
-			v.Source = x
-		case "Watermark":
-			if seen[6] {
-				return false
-			}
-			seen[6] = true
-			if merging {
-				if !r.Skip() {
-					return false
-				}
-				break
-			}
-			x, ok := r.ReadTime()
-			if !ok {
-				return false
-			}
-			v.Watermark = x
-		default:
-			if !r.Skip() {
-				return false
-			}
 		}
 	}
 	return r.Done()
 }
 
-// progressMerge merges in into v, field by field: Source last, Offset last, Newest last, Watermark last, Late last, Fired last.
-func progressMerge(v *Progress, in *Progress) {
+// progressDecode decodes a stored Progress without its key fields, which the
+// store sets from the key.
+func progressDecode(data []byte) (v Progress, err error) {
+	if !progressDecodeCBOR(&v, data, stateimpl.SkipKeys) {
+		err = v.UnmarshalCBOR(data)
+	}
+	return v, err
+}
+
+// progressWithKey returns v with the key fields of k.
+func progressWithKey(v Progress, k ProgressKey) Progress {
+	v.Job = k.Job
+	return v
+}
+
+// progressMerge merges in into the stored value old, field by field (Source
+// last, Offset last, Newest last, Watermark last, Late last, Fired last), and
+// appends the result to dst. Into no value (found false) it stores in as given.
+func progressMerge(dst, old []byte, found bool, in Progress) ([]byte, error) {
+	if !found {
+		return in.AppendCBOR(dst)
+	}
+	var v Progress
+	if !progressDecodeCBOR(&v, old, stateimpl.DecodeMerge) {
+		if err := v.UnmarshalCBOR(old); err != nil {
+			return dst, stateimpl.Undecodable(err)
+		}
+	}
+	v.Job = in.Job
 	v.Source = in.Source
 	v.Offset = in.Offset
 	v.Newest = in.Newest
 	v.Watermark = in.Watermark
 	v.Late = in.Late
 	v.Fired = in.Fired
+	return v.AppendCBOR(dst)
 }
 
-// progressMergeFunc returns the update that merges in into the value a backend
-// stores; into a missing key, it stores in as given. It
-// encodes into *buf, which the caller owns and reuses.
-func progressMergeFunc(in Progress, buf *[]byte) runtime.UpdateFunc {
-	return func(old []byte, found bool) ([]byte, bool, error) {
-		v := in
-		if found {
-			// Start from the key alone: the stored value's fields, and zero for those it lacks
-			// (the last fields are skipped: the merge overwrites them).
-			v = Progress{Job: in.Job}
-			if !progressDecodeCBOR(&v, old, true) {
-				if err := v.UnmarshalCBOR(old); err != nil {
-					return nil, false, runtime.CorruptValue("Progress", nil, err)
-				}
-			}
-			progressMerge(&v, &in)
-		} else {
-		}
-		b, err := v.AppendCBOR((*buf)[:0])
-		*buf = b
-		return b, err == nil, err
-	}
-}
-
-// ProgressStore keeps Progress values by ProgressKey in a runtime.Backend, under the key
-// prefix "a/Progress/".
-type ProgressStore struct {
-	b    runtime.Backend
-	bufs runtime.BufPool
-}
+// ProgressStore keeps Progress values by ProgressKey, under the key prefix
+// "a/Progress/". Merge merges field by field: Source last, Offset last, Newest
+// last, Watermark last, Late last, Fired last. Its methods are
+// stateimpl.AggregateStore's.
+type ProgressStore = stateimpl.AggregateStore[ProgressKey, Progress]
 
 // NewProgressStore returns a ProgressStore on b.
 func NewProgressStore(b runtime.Backend) *ProgressStore {
-	return &ProgressStore{b: b}
-}
-
-// key returns the backend key of k.
-func (s *ProgressStore) key(k ProgressKey) ([]byte, error) {
-	return k.AppendKey(append(make([]byte, 0, 64), progressPrefix...))
-}
-
-// Get returns the value stored under k.
-func (s *ProgressStore) Get(ctx context.Context, k ProgressKey) (Progress, bool, error) {
-	key, err := s.key(k)
-	if err != nil {
-		return Progress{}, false, err
-	}
-	raw, ok, err := s.b.Get(ctx, key)
-	if err != nil || !ok {
-		return Progress{}, false, err
-	}
-	var v Progress
-	if err := v.UnmarshalCBOR(raw); err != nil {
-		return Progress{}, false, runtime.CorruptValue("Progress", key, err)
-	}
-	v.Job = k.Job
-	return v, true, nil
-}
-
-// Put stores v under its key, replacing what was there.
-func (s *ProgressStore) Put(ctx context.Context, v Progress) error {
-	key, err := s.key(v.StateKey())
-	if err != nil {
-		return err
-	}
-	buf := s.bufs.Get()
-	defer s.bufs.Put(buf)
-	if *buf, err = v.AppendCBOR(*buf); err != nil {
-		return err
-	}
-	return runtime.PutTTL(ctx, s.b, key, *buf, 0)
-}
-
-// Merge merges v into the value stored under its key, atomically: concurrent
-// Merges of one key never lose an update, on any backend (runtime.UpdateTTL).
-func (s *ProgressStore) Merge(ctx context.Context, v Progress) error {
-	key, err := s.key(v.StateKey())
-	if err != nil {
-		return err
-	}
-	buf := s.bufs.Get()
-	err = runtime.UpdateTTL(ctx, s.b, key, 0, progressMergeFunc(v, buf))
-	s.bufs.Put(buf)
-	return err
-}
-
-// Delete deletes the value stored under k; a missing key is not an error.
-func (s *ProgressStore) Delete(ctx context.Context, k ProgressKey) error {
-	key, err := s.key(k)
-	if err != nil {
-		return err
-	}
-	return s.b.Delete(ctx, key)
-}
-
-// Scan calls fn for every stored value, in key order. fn returning
-// runtime.SkipAll stops the scan without an error.
-func (s *ProgressStore) Scan(ctx context.Context, fn func(Progress) error) error {
-	return s.b.Scan(ctx, []byte(progressPrefix), func(key, raw []byte) error {
-		var k ProgressKey
-		if err := k.DecodeKey(key[len(progressPrefix):]); err != nil {
-			return runtime.CorruptKey("Progress", key, err)
-		}
-		var v Progress
-		if err := v.UnmarshalCBOR(raw); err != nil {
-			return runtime.CorruptValue("Progress", key, err)
-		}
-		v.Job = k.Job
-		return fn(v)
+	return stateimpl.NewAggregateStore(b, stateimpl.Schema[ProgressKey, Progress]{
+		AppendKey: ProgressKey.AppendKey,
+		Decode:    progressDecode,
+		DecodeKey: (*ProgressKey).DecodeKey,
+		Encode:    Progress.AppendCBOR,
+		KeyOf:     Progress.StateKey,
+		Merge:     progressMerge,
+		Name:      "Progress",
+		Prefix:    "a/Progress/",
+		WithKey:   progressWithKey,
 	})
-}
-
-// All yields every stored value, in key order; an error ends the sequence.
-func (s *ProgressStore) All(ctx context.Context) iter.Seq2[Progress, error] {
-	return func(yield func(Progress, error) bool) {
-		err := s.Scan(ctx, func(v Progress) error {
-			if !yield(v, nil) {
-				return runtime.SkipAll
-			}
-			return nil
-		})
-		if err != nil {
-			yield(Progress{}, err)
-		}
-	}
 }

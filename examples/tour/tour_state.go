@@ -4,46 +4,47 @@
 package tour
 
 import (
-	"context"
 	"github.com/statekit/statekit/runtime"
-	"iter"
+	"github.com/statekit/statekit/runtime/stateimpl"
 	"time"
 )
 
-// This file fails to compile against a statekit runtime that lacks the API it
-// was generated for, rather than misbehave.
 const (
-	_ = runtime.EnforceVersion(1 - runtime.MinGenVersion)
-	_ = runtime.EnforceVersion(runtime.MaxGenVersion - 1)
+	// An error here: this file is older than the statekit module; run go generate.
+	_ = stateimpl.EnforceVersion(2 - stateimpl.MinGenVersion)
+	// An error here: the statekit module is older than this file's stategen;
+	// go get github.com/statekit/statekit@latest.
+	_ = stateimpl.EnforceVersion(stateimpl.MaxGenVersion - 2)
 )
 
-// ModelLatencyKey is the key of a ModelLatency: its key fields. Keys encode in field order, so
-// that a store's keys sort by them.
+// ModelLatencyKey is the key of a ModelLatency: its key fields, which encode in
+// this order, so that a store's keys sort by them.
 type ModelLatencyKey struct {
 	Tenant string
 	Model  string
 }
 
 // StateKey returns the key of v.
-func (v *ModelLatency) StateKey() ModelLatencyKey {
+func (v ModelLatency) StateKey() ModelLatencyKey {
 	return ModelLatencyKey{Tenant: v.Tenant, Model: v.Model}
 }
 
-// AppendKey appends the order-preserving encoding of k's fields to dst (see
-// runtime.AppendKeyString). It fails only for a time outside the years 1678-2262.
+// AppendKey appends the order-preserving encoding of k.Tenant, then k.Model to
+// dst.
 func (k ModelLatencyKey) AppendKey(dst []byte) ([]byte, error) {
 	dst = runtime.AppendKeyString(dst, k.Tenant)
 	dst = runtime.AppendKeyString(dst, k.Model)
 	return dst, nil
 }
 
-// DecodeKey sets k from an encoding AppendKey made. Anything else is an error
+// DecodeKey sets k from an encoding AppendKey made; anything else is an error
 // wrapping runtime.ErrCorrupt.
 func (k *ModelLatencyKey) DecodeKey(b []byte) error {
 	r := runtime.NewKeyReader(b)
-	var out ModelLatencyKey
-	out.Tenant = r.ReadString()
-	out.Model = r.ReadString()
+	out := ModelLatencyKey{
+		Tenant: r.ReadString(),
+		Model:  r.ReadString(),
+	}
 	if err := r.Done(); err != nil {
 		return err
 	}
@@ -51,12 +52,9 @@ func (k *ModelLatencyKey) DecodeKey(b []byte) error {
 	return nil
 }
 
-// modelLatencyPrefix starts the keys of ModelLatency values in the backend.
-const modelLatencyPrefix = "a/ModelLatency/"
-
-// modelLatencyCBOR has ModelLatency's fields and tags but none of its methods: it is what
-// runtime.CBOREncMode and runtime.CBORDecMode encode and decode by reflection,
-// the reference the generated codec matches and the decoder's fallback.
+// modelLatencyCBOR has ModelLatency's fields and tags but none of its methods:
+// what runtime.CBOREncMode and runtime.CBORDecMode encode and decode by
+// reflection, the reference the generated codec matches and its fallback.
 type modelLatencyCBOR ModelLatency
 
 // MarshalCBOR encodes v as runtime.CBOREncMode would: the same bytes, faster.
@@ -65,160 +63,113 @@ func (v ModelLatency) MarshalCBOR() ([]byte, error) {
 }
 
 // AppendCBOR appends the encoding of v to dst, without allocating when dst has
-// room (fields encoded through the fxamacker modes allocate).
-func (v *ModelLatency) AppendCBOR(dst []byte) ([]byte, error) {
+// room.
+func (v ModelLatency) AppendCBOR(dst []byte) ([]byte, error) {
 	dst = append(dst, 167)
 	dst = append(dst, "dBest"...) // "Best"
-	dst = runtime.AppendCBORFloat64(dst, v.Best)
+	dst = stateimpl.AppendCBORFloat64(dst, v.Best)
 	dst = append(dst, "dLast"...) // "Last"
-	dst = runtime.AppendCBORString(dst, v.Last)
+	dst = stateimpl.AppendCBORString(dst, v.Last)
 	dst = append(dst, "eCalls"...) // "Calls"
-	dst = runtime.AppendCBORInt(dst, v.Calls)
+	dst = stateimpl.AppendCBORInt(dst, v.Calls)
 	dst = append(dst, "eModel"...) // "Model"
-	dst = runtime.AppendCBORString(dst, v.Model)
+	dst = stateimpl.AppendCBORString(dst, v.Model)
 	dst = append(dst, "eTotal"...) // "Total"
-	dst = runtime.AppendCBORFloat64(dst, v.Total)
+	dst = stateimpl.AppendCBORFloat64(dst, v.Total)
 	dst = append(dst, "eWorst"...) // "Worst"
-	dst = runtime.AppendCBORFloat64(dst, v.Worst)
+	dst = stateimpl.AppendCBORFloat64(dst, v.Worst)
 	dst = append(dst, "fTenant"...) // "Tenant"
-	dst = runtime.AppendCBORString(dst, v.Tenant)
+	dst = stateimpl.AppendCBORString(dst, v.Tenant)
 	return dst, nil
 }
 
 // UnmarshalCBOR decodes data into v, replacing it entirely: fields data lacks
 // are zero, keys v lacks are skipped. It yields what runtime.CBORDecMode
-// yields: canonical input takes a fast path, anything else goes to CBORDecMode.
-// After an error, v holds what was decoded before it, as with CBORDecMode.
+// yields, errors included: canonical input takes a fast path, anything else
+// goes to CBORDecMode.
 func (v *ModelLatency) UnmarshalCBOR(data []byte) error {
 	*v = ModelLatency{}
-	if modelLatencyDecodeCBOR(v, data, false) {
+	if modelLatencyDecodeCBOR(v, data, stateimpl.DecodeAll) {
 		return nil
 	}
-	*v = ModelLatency{}
-	return runtime.CBORDecMode.Unmarshal(data, (*modelLatencyCBOR)(v))
+	x := new(modelLatencyCBOR) // on the slow path only: v itself does not escape
+	err := runtime.CBORDecMode.Unmarshal(data, x)
+	*v = ModelLatency(*x)
+	return err
 }
 
 // modelLatencyDecodeCBOR is UnmarshalCBOR's fast path. It returns false, having
 // decoded part of v, for any input it does not handle: the caller then decodes
-// with runtime.CBORDecMode, which has the last word, errors included. While
-// merging, it skips the key fields (the merge knows them) and, when fields merge
-// by their ops, the last fields (the merge overwrites them).
-func modelLatencyDecodeCBOR(v *ModelLatency, data []byte, merging bool) bool {
-	r := runtime.NewCBORReader(data)
+// with runtime.CBORDecMode, which has the last word. mode says which fields to
+// skip.
+func modelLatencyDecodeCBOR(v *ModelLatency, data []byte, mode stateimpl.DecodeMode) bool {
+	r := stateimpl.NewCBORReader(data)
 	n, ok := r.ReadMapHeader()
 	if !ok {
 		return false
 	}
-	var seen [7]bool
 	for range n {
-		text, num, isText, ok := r.ReadKey()
+		text, ok := r.ReadTextKey()
+		if ok {
+			switch string(text) {
+			case "Best":
+				ok = r.Once(0) && stateimpl.ReadFloat(&r, &v.Best)
+			case "Last":
+				ok = r.Once(1) && stateimpl.ReadString(&r, &v.Last, mode&stateimpl.SkipLast != 0)
+			case "Calls":
+				ok = r.Once(2) && stateimpl.ReadInt(&r, &v.Calls)
+			case "Model":
+				ok = r.Once(3) && stateimpl.ReadString(&r, &v.Model, mode&stateimpl.SkipKeys != 0)
+			case "Total":
+				ok = r.Once(4) && stateimpl.ReadFloat(&r, &v.Total)
+			case "Worst":
+				ok = r.Once(5) && stateimpl.ReadFloat(&r, &v.Worst)
+			case "Tenant":
+				ok = r.Once(6) && stateimpl.ReadString(&r, &v.Tenant, mode&stateimpl.SkipKeys != 0)
+			default:
+				ok = r.Skip()
+			}
+		}
 		if !ok {
 			return false
-		}
-		_ = num
-		if !isText {
-			return false
-		}
-		switch string(text) {
-		case "Best":
-			if seen[0] {
-				return false
-			}
-			seen[0] = true
-			x, ok := r.ReadFloat64()
-			if !ok {
-				return false
-			}
-			v.Best = x
-		case "Last":
-			if seen[1] {
-				return false
-			}
-			seen[1] = true
-			if merging {
-				if !r.Skip() {
-					return false
-				}
-				break
-			}
-			x, ok := r.ReadString()
-			if !ok {
-				return false
-			}
-			v.Last = x
-		case "Calls":
-			if seen[2] {
-				return false
-			}
-			seen[2] = true
-			x, ok := r.ReadInt(64)
-			if !ok {
-				return false
-			}
-			v.Calls = x
-		case "Model":
-			if seen[3] {
-				return false
-			}
-			seen[3] = true
-			if merging {
-				if !r.Skip() {
-					return false
-				}
-				break
-			}
-			x, ok := r.ReadString()
-			if !ok {
-				return false
-			}
-			v.Model = x
-		case "Total":
-			if seen[4] {
-				return false
-			}
-			seen[4] = true
-			x, ok := r.ReadFloat64()
-			if !ok {
-				return false
-			}
-			v.Total = x
-		case "Worst":
-			if seen[5] {
-				return false
-			}
-			seen[5] = true
-			x, ok := r.ReadFloat64()
-			if !ok {
-				return false
-			}
-			v.Worst = x
-		case "Tenant":
-			if seen[6] {
-				return false
-			}
-			seen[6] = true
-			if merging {
-				if !r.Skip() {
-					return false
-				}
-				break
-			}
-			x, ok := r.ReadString()
-			if !ok {
-				return false
-			}
-			v.Tenant = x
-		default:
-			if !r.Skip() {
-				return false
-			}
 		}
 	}
 	return r.Done()
 }
 
-// modelLatencyMerge merges in into v, field by field: Calls count, Total sum, Worst max, Best min, Last last.
-func modelLatencyMerge(v *ModelLatency, in *ModelLatency) {
+// modelLatencyDecode decodes a stored ModelLatency without its key fields,
+// which the store sets from the key.
+func modelLatencyDecode(data []byte) (v ModelLatency, err error) {
+	if !modelLatencyDecodeCBOR(&v, data, stateimpl.SkipKeys) {
+		err = v.UnmarshalCBOR(data)
+	}
+	return v, err
+}
+
+// modelLatencyWithKey returns v with the key fields of k.
+func modelLatencyWithKey(v ModelLatency, k ModelLatencyKey) ModelLatency {
+	v.Tenant = k.Tenant
+	v.Model = k.Model
+	return v
+}
+
+// modelLatencyMerge merges in into the stored value old, field by field (Calls
+// count, Total sum, Worst max, Best min, Last last), and appends the result to
+// dst. Into no value (found false) it stores in as given, with its count fields
+// 1.
+func modelLatencyMerge(dst, old []byte, found bool, in ModelLatency) ([]byte, error) {
+	if !found {
+		in.Calls = 1
+		return in.AppendCBOR(dst)
+	}
+	var v ModelLatency
+	if !modelLatencyDecodeCBOR(&v, old, stateimpl.DecodeMerge) {
+		if err := v.UnmarshalCBOR(old); err != nil {
+			return dst, stateimpl.Undecodable(err)
+		}
+	}
+	v.Tenant = in.Tenant
+	v.Model = in.Model
 	v.Calls++
 	v.Total += in.Total
 	if in.Worst > v.Worst {
@@ -228,163 +179,55 @@ func modelLatencyMerge(v *ModelLatency, in *ModelLatency) {
 		v.Best = in.Best
 	}
 	v.Last = in.Last
+	return v.AppendCBOR(dst)
 }
 
-// modelLatencyMergeFunc returns the update that merges in into the value a backend
-// stores; into a missing key, it stores in as given, with its count fields 1. It
-// encodes into *buf, which the caller owns and reuses.
-func modelLatencyMergeFunc(in ModelLatency, buf *[]byte) runtime.UpdateFunc {
-	return func(old []byte, found bool) ([]byte, bool, error) {
-		v := in
-		if found {
-			// Start from the key alone: the stored value's fields, and zero for those it lacks
-			// (the last fields are skipped: the merge overwrites them).
-			v = ModelLatency{Tenant: in.Tenant, Model: in.Model}
-			if !modelLatencyDecodeCBOR(&v, old, true) {
-				if err := v.UnmarshalCBOR(old); err != nil {
-					return nil, false, runtime.CorruptValue("ModelLatency", nil, err)
-				}
-			}
-			modelLatencyMerge(&v, &in)
-		} else {
-			v.Calls = 1
-		}
-		b, err := v.AppendCBOR((*buf)[:0])
-		*buf = b
-		return b, err == nil, err
-	}
-}
-
-// ModelLatencyStore keeps ModelLatency values by ModelLatencyKey in a runtime.Backend, under the key
-// prefix "a/ModelLatency/".
-// Every write has a TTL of 24h0m0s, through the backend's runtime.TTLWriter.
-type ModelLatencyStore struct {
-	b    runtime.Backend
-	bufs runtime.BufPool
-}
+// ModelLatencyStore keeps ModelLatency values by ModelLatencyKey, under the key
+// prefix "a/ModelLatency/", each write with a TTL of 24h. Merge merges field by
+// field: Calls count, Total sum, Worst max, Best min, Last last. Its methods
+// are stateimpl.AggregateStore's.
+type ModelLatencyStore = stateimpl.AggregateStore[ModelLatencyKey, ModelLatency]
 
 // NewModelLatencyStore returns a ModelLatencyStore on b.
 func NewModelLatencyStore(b runtime.Backend) *ModelLatencyStore {
-	return &ModelLatencyStore{b: b}
-}
-
-// key returns the backend key of k.
-func (s *ModelLatencyStore) key(k ModelLatencyKey) ([]byte, error) {
-	return k.AppendKey(append(make([]byte, 0, 64), modelLatencyPrefix...))
-}
-
-// Get returns the value stored under k.
-func (s *ModelLatencyStore) Get(ctx context.Context, k ModelLatencyKey) (ModelLatency, bool, error) {
-	key, err := s.key(k)
-	if err != nil {
-		return ModelLatency{}, false, err
-	}
-	raw, ok, err := s.b.Get(ctx, key)
-	if err != nil || !ok {
-		return ModelLatency{}, false, err
-	}
-	var v ModelLatency
-	if err := v.UnmarshalCBOR(raw); err != nil {
-		return ModelLatency{}, false, runtime.CorruptValue("ModelLatency", key, err)
-	}
-	v.Tenant = k.Tenant
-	v.Model = k.Model
-	return v, true, nil
-}
-
-// Put stores v under its key, replacing what was there.
-func (s *ModelLatencyStore) Put(ctx context.Context, v ModelLatency) error {
-	key, err := s.key(v.StateKey())
-	if err != nil {
-		return err
-	}
-	buf := s.bufs.Get()
-	defer s.bufs.Put(buf)
-	if *buf, err = v.AppendCBOR(*buf); err != nil {
-		return err
-	}
-	return runtime.PutTTL(ctx, s.b, key, *buf, 24*time.Hour)
-}
-
-// Merge merges v into the value stored under its key, atomically: concurrent
-// Merges of one key never lose an update, on any backend (runtime.UpdateTTL).
-func (s *ModelLatencyStore) Merge(ctx context.Context, v ModelLatency) error {
-	key, err := s.key(v.StateKey())
-	if err != nil {
-		return err
-	}
-	buf := s.bufs.Get()
-	err = runtime.UpdateTTL(ctx, s.b, key, 24*time.Hour, modelLatencyMergeFunc(v, buf))
-	s.bufs.Put(buf)
-	return err
-}
-
-// Delete deletes the value stored under k; a missing key is not an error.
-func (s *ModelLatencyStore) Delete(ctx context.Context, k ModelLatencyKey) error {
-	key, err := s.key(k)
-	if err != nil {
-		return err
-	}
-	return s.b.Delete(ctx, key)
-}
-
-// Scan calls fn for every stored value, in key order. fn returning
-// runtime.SkipAll stops the scan without an error.
-func (s *ModelLatencyStore) Scan(ctx context.Context, fn func(ModelLatency) error) error {
-	return s.b.Scan(ctx, []byte(modelLatencyPrefix), func(key, raw []byte) error {
-		var k ModelLatencyKey
-		if err := k.DecodeKey(key[len(modelLatencyPrefix):]); err != nil {
-			return runtime.CorruptKey("ModelLatency", key, err)
-		}
-		var v ModelLatency
-		if err := v.UnmarshalCBOR(raw); err != nil {
-			return runtime.CorruptValue("ModelLatency", key, err)
-		}
-		v.Tenant = k.Tenant
-		v.Model = k.Model
-		return fn(v)
+	return stateimpl.NewAggregateStore(b, stateimpl.Schema[ModelLatencyKey, ModelLatency]{
+		AppendKey: ModelLatencyKey.AppendKey,
+		Decode:    modelLatencyDecode,
+		DecodeKey: (*ModelLatencyKey).DecodeKey,
+		Encode:    ModelLatency.AppendCBOR,
+		KeyOf:     ModelLatency.StateKey,
+		Merge:     modelLatencyMerge,
+		Name:      "ModelLatency",
+		Prefix:    "a/ModelLatency/",
+		TTL:       24 * time.Hour,
+		WithKey:   modelLatencyWithKey,
 	})
 }
 
-// All yields every stored value, in key order; an error ends the sequence.
-func (s *ModelLatencyStore) All(ctx context.Context) iter.Seq2[ModelLatency, error] {
-	return func(yield func(ModelLatency, error) bool) {
-		err := s.Scan(ctx, func(v ModelLatency) error {
-			if !yield(v, nil) {
-				return runtime.SkipAll
-			}
-			return nil
-		})
-		if err != nil {
-			yield(ModelLatency{}, err)
-		}
-	}
-}
-
-// ClickWindowKey is the key of a ClickWindow: its key fields. Keys encode in field order, so
-// that a store's keys sort by them.
+// ClickWindowKey is the key of a ClickWindow: its key fields, which encode in
+// this order, so that a store's keys sort by them.
 type ClickWindowKey struct {
 	UserID string
 }
 
 // StateKey returns the key of v.
-func (v *ClickWindow) StateKey() ClickWindowKey {
+func (v ClickWindow) StateKey() ClickWindowKey {
 	return ClickWindowKey{UserID: v.UserID}
 }
 
-// AppendKey appends the order-preserving encoding of k's fields to dst (see
-// runtime.AppendKeyString). It fails only for a time outside the years 1678-2262.
+// AppendKey appends the order-preserving encoding of k.UserID to dst.
 func (k ClickWindowKey) AppendKey(dst []byte) ([]byte, error) {
 	dst = runtime.AppendKeyString(dst, k.UserID)
 	return dst, nil
 }
 
-// DecodeKey sets k from an encoding AppendKey made. Anything else is an error
+// DecodeKey sets k from an encoding AppendKey made; anything else is an error
 // wrapping runtime.ErrCorrupt.
 func (k *ClickWindowKey) DecodeKey(b []byte) error {
 	r := runtime.NewKeyReader(b)
-	var out ClickWindowKey
-	out.UserID = r.ReadString()
+	out := ClickWindowKey{
+		UserID: r.ReadString(),
+	}
 	if err := r.Done(); err != nil {
 		return err
 	}
@@ -392,16 +235,9 @@ func (k *ClickWindowKey) DecodeKey(b []byte) error {
 	return nil
 }
 
-// clickWindowPrefix starts the keys of ClickWindow values in the backend.
-const clickWindowPrefix = "w/ClickWindow/"
-
-// clickWindowTimerPrefix starts the keys of ClickWindow window timers: the window's end, then
-// the key fields, so that due windows are a range scan.
-const clickWindowTimerPrefix = "t/ClickWindow/"
-
-// clickWindowCBOR has ClickWindow's fields and tags but none of its methods: it is what
-// runtime.CBOREncMode and runtime.CBORDecMode encode and decode by reflection,
-// the reference the generated codec matches and the decoder's fallback.
+// clickWindowCBOR has ClickWindow's fields and tags but none of its methods:
+// what runtime.CBOREncMode and runtime.CBORDecMode encode and decode by
+// reflection, the reference the generated codec matches and its fallback.
 type clickWindowCBOR ClickWindow
 
 // MarshalCBOR encodes v as runtime.CBOREncMode would: the same bytes, faster.
@@ -410,241 +246,123 @@ func (v ClickWindow) MarshalCBOR() ([]byte, error) {
 }
 
 // AppendCBOR appends the encoding of v to dst, without allocating when dst has
-// room (fields encoded through the fxamacker modes allocate).
-func (v *ClickWindow) AppendCBOR(dst []byte) ([]byte, error) {
+// room.
+func (v ClickWindow) AppendCBOR(dst []byte) ([]byte, error) {
 	dst = append(dst, 163)
 	dst = append(dst, "eBytes"...) // "Bytes"
-	dst = runtime.AppendCBORInt(dst, v.Bytes)
+	dst = stateimpl.AppendCBORInt(dst, v.Bytes)
 	dst = append(dst, "fClicks"...) // "Clicks"
-	dst = runtime.AppendCBORInt(dst, v.Clicks)
+	dst = stateimpl.AppendCBORInt(dst, v.Clicks)
 	dst = append(dst, "fUserID"...) // "UserID"
-	dst = runtime.AppendCBORString(dst, v.UserID)
+	dst = stateimpl.AppendCBORString(dst, v.UserID)
 	return dst, nil
 }
 
 // UnmarshalCBOR decodes data into v, replacing it entirely: fields data lacks
 // are zero, keys v lacks are skipped. It yields what runtime.CBORDecMode
-// yields: canonical input takes a fast path, anything else goes to CBORDecMode.
-// After an error, v holds what was decoded before it, as with CBORDecMode.
+// yields, errors included: canonical input takes a fast path, anything else
+// goes to CBORDecMode.
 func (v *ClickWindow) UnmarshalCBOR(data []byte) error {
 	*v = ClickWindow{}
-	if clickWindowDecodeCBOR(v, data, false) {
+	if clickWindowDecodeCBOR(v, data, stateimpl.DecodeAll) {
 		return nil
 	}
-	*v = ClickWindow{}
-	return runtime.CBORDecMode.Unmarshal(data, (*clickWindowCBOR)(v))
+	x := new(clickWindowCBOR) // on the slow path only: v itself does not escape
+	err := runtime.CBORDecMode.Unmarshal(data, x)
+	*v = ClickWindow(*x)
+	return err
 }
 
 // clickWindowDecodeCBOR is UnmarshalCBOR's fast path. It returns false, having
 // decoded part of v, for any input it does not handle: the caller then decodes
-// with runtime.CBORDecMode, which has the last word, errors included. While
-// merging, it skips the key fields (the merge knows them) and, when fields merge
-// by their ops, the last fields (the merge overwrites them).
-func clickWindowDecodeCBOR(v *ClickWindow, data []byte, merging bool) bool {
-	r := runtime.NewCBORReader(data)
+// with runtime.CBORDecMode, which has the last word. mode says which fields to
+// skip.
+func clickWindowDecodeCBOR(v *ClickWindow, data []byte, mode stateimpl.DecodeMode) bool {
+	r := stateimpl.NewCBORReader(data)
 	n, ok := r.ReadMapHeader()
 	if !ok {
 		return false
 	}
-	var seen [3]bool
 	for range n {
-		text, num, isText, ok := r.ReadKey()
+		text, ok := r.ReadTextKey()
+		if ok {
+			switch string(text) {
+			case "Bytes":
+				ok = r.Once(0) && stateimpl.ReadInt(&r, &v.Bytes)
+			case "Clicks":
+				ok = r.Once(1) && stateimpl.ReadInt(&r, &v.Clicks)
+			case "UserID":
+				ok = r.Once(2) && stateimpl.ReadString(&r, &v.UserID, mode&stateimpl.SkipKeys != 0)
+			default:
+				ok = r.Skip()
+			}
+		}
 		if !ok {
 			return false
-		}
-		_ = num
-		if !isText {
-			return false
-		}
-		switch string(text) {
-		case "Bytes":
-			if seen[0] {
-				return false
-			}
-			seen[0] = true
-			x, ok := r.ReadInt(64)
-			if !ok {
-				return false
-			}
-			v.Bytes = x
-		case "Clicks":
-			if seen[1] {
-				return false
-			}
-			seen[1] = true
-			x, ok := r.ReadInt(64)
-			if !ok {
-				return false
-			}
-			v.Clicks = x
-		case "UserID":
-			if seen[2] {
-				return false
-			}
-			seen[2] = true
-			if merging {
-				if !r.Skip() {
-					return false
-				}
-				break
-			}
-			x, ok := r.ReadString()
-			if !ok {
-				return false
-			}
-			v.UserID = x
-		default:
-			if !r.Skip() {
-				return false
-			}
 		}
 	}
 	return r.Done()
 }
 
-// clickWindowMerge merges in into v, field by field: Clicks count, Bytes sum.
-func clickWindowMerge(v *ClickWindow, in *ClickWindow) {
+// clickWindowDecode decodes a stored ClickWindow without its key fields, which
+// the store sets from the key.
+func clickWindowDecode(data []byte) (v ClickWindow, err error) {
+	if !clickWindowDecodeCBOR(&v, data, stateimpl.SkipKeys) {
+		err = v.UnmarshalCBOR(data)
+	}
+	return v, err
+}
+
+// clickWindowWithKey returns v with the key fields of k.
+func clickWindowWithKey(v ClickWindow, k ClickWindowKey) ClickWindow {
+	v.UserID = k.UserID
+	return v
+}
+
+// clickWindowMerge merges in into the stored value old, field by field (Clicks
+// count, Bytes sum), and appends the result to dst. Into no value (found false)
+// it stores in as given, with its count fields 1.
+func clickWindowMerge(dst, old []byte, found bool, in ClickWindow) ([]byte, error) {
+	if !found {
+		in.Clicks = 1
+		return in.AppendCBOR(dst)
+	}
+	var v ClickWindow
+	if !clickWindowDecodeCBOR(&v, old, stateimpl.DecodeMerge) {
+		if err := v.UnmarshalCBOR(old); err != nil {
+			return dst, stateimpl.Undecodable(err)
+		}
+	}
+	v.UserID = in.UserID
 	v.Clicks++
 	v.Bytes += in.Bytes
+	return v.AppendCBOR(dst)
 }
 
-// clickWindowMergeFunc returns the update that merges in into the value a backend
-// stores; into a missing key, it stores in as given, with its count fields 1. It
-// encodes into *buf, which the caller owns and reuses.
-func clickWindowMergeFunc(in ClickWindow, buf *[]byte) runtime.UpdateFunc {
-	return func(old []byte, found bool) ([]byte, bool, error) {
-		v := in
-		if found {
-			// Start from the key alone: the stored value's fields, and zero for those it lacks
-			// (the last fields are skipped: the merge overwrites them).
-			v = ClickWindow{UserID: in.UserID}
-			if !clickWindowDecodeCBOR(&v, old, true) {
-				if err := v.UnmarshalCBOR(old); err != nil {
-					return nil, false, runtime.CorruptValue("ClickWindow", nil, err)
-				}
-			}
-			clickWindowMerge(&v, &in)
-		} else {
-			v.Clicks = 1
-		}
-		b, err := v.AppendCBOR((*buf)[:0])
-		*buf = b
-		return b, err == nil, err
-	}
-}
-
-// ClickWindowStore keeps ClickWindow values per key and per window: sliding (every 10s) windows of 1m0s,
-// aligned to the Unix epoch, firing 5s after they end. State keys start
-// with "w/ClickWindow/", timer keys with "t/ClickWindow/"; the fired watermark is kept under
-// "t/ClickWindow:watermark". Create one store per backend and fire it from one place:
-// the store keeps that watermark (see runtime.Windows).
-type ClickWindowStore struct {
-	w    *runtime.Windows
-	bufs runtime.BufPool
-}
+// ClickWindowStore keeps ClickWindow values per ClickWindowKey and per window:
+// sliding windows of 1m every 10s, aligned to the Unix epoch, firing 5s after
+// they end. State keys start with "w/ClickWindow/", timer keys with
+// "t/ClickWindow/"; the fired watermark is kept under
+// "t/ClickWindow:watermark". Create one store per backend and fire it from one
+// place. Its methods are stateimpl.WindowStore's.
+type ClickWindowStore = stateimpl.WindowStore[ClickWindowKey, ClickWindow]
 
 // NewClickWindowStore returns a ClickWindowStore on b.
 func NewClickWindowStore(b runtime.Backend) *ClickWindowStore {
-	return &ClickWindowStore{w: runtime.NewWindows(b, runtime.WindowSpec{
+	return stateimpl.NewWindowStore(b, stateimpl.Schema[ClickWindowKey, ClickWindow]{
+		AppendKey: ClickWindowKey.AppendKey,
+		Decode:    clickWindowDecode,
+		DecodeKey: (*ClickWindowKey).DecodeKey,
+		Encode:    ClickWindow.AppendCBOR,
+		KeyOf:     ClickWindow.StateKey,
+		Merge:     clickWindowMerge,
+		Name:      "ClickWindow",
+		Prefix:    "w/ClickWindow/",
+		WithKey:   clickWindowWithKey,
+	}, stateimpl.Windowing{
 		Lateness:    5 * time.Second,
 		Size:        time.Minute,
 		Slide:       10 * time.Second,
-		StatePrefix: []byte(clickWindowPrefix),
-		TTL:         0,
-		TimerPrefix: []byte(clickWindowTimerPrefix),
-	})}
-}
-
-// Add merges v into every window that contains at and has not fired, and
-// returns an error wrapping runtime.ErrLate, dropping v, if all of them have:
-// a window has fired once End+lateness <= the highest watermark FireDue had.
-func (s *ClickWindowStore) Add(ctx context.Context, at time.Time, v ClickWindow) error {
-	fields, err := v.StateKey().AppendKey(make([]byte, 0, 64))
-	if err != nil {
-		return err
-	}
-	buf := s.bufs.Get()
-	err = s.w.Add(ctx, fields, at, clickWindowMergeFunc(v, buf))
-	s.bufs.Put(buf)
-	return err
-}
-
-// Get returns the value of k in window w.
-func (s *ClickWindowStore) Get(ctx context.Context, k ClickWindowKey, w runtime.Window) (ClickWindow, bool, error) {
-	fields, err := k.AppendKey(make([]byte, 0, 64))
-	if err != nil {
-		return ClickWindow{}, false, err
-	}
-	raw, ok, err := s.w.Get(ctx, fields, w)
-	if err != nil || !ok {
-		return ClickWindow{}, false, err
-	}
-	var v ClickWindow
-	if err := v.UnmarshalCBOR(raw); err != nil {
-		return ClickWindow{}, false, runtime.CorruptValue("ClickWindow", fields, err)
-	}
-	v.UserID = k.UserID
-	return v, true, nil
-}
-
-// Put replaces the value of k in window w, which must be one of the store's
-// windows and not have fired (else an error wrapping runtime.ErrLate). v's
-// key fields are set from k.
-func (s *ClickWindowStore) Put(ctx context.Context, k ClickWindowKey, w runtime.Window, v ClickWindow) error {
-	fields, err := k.AppendKey(make([]byte, 0, 64))
-	if err != nil {
-		return err
-	}
-	v.UserID = k.UserID
-	raw, err := v.AppendCBOR(nil)
-	if err != nil {
-		return err
-	}
-	return s.w.Put(ctx, fields, w, raw)
-}
-
-// Delete deletes the value of k in window w. Its timer stays until the
-// window is due, when FireDue drops it without calling fn.
-func (s *ClickWindowStore) Delete(ctx context.Context, k ClickWindowKey, w runtime.Window) error {
-	fields, err := k.AppendKey(make([]byte, 0, 64))
-	if err != nil {
-		return err
-	}
-	return s.w.Delete(ctx, fields, w)
-}
-
-// Windows calls fn for every window of k that holds a value, by start time.
-func (s *ClickWindowStore) Windows(ctx context.Context, k ClickWindowKey, fn func(runtime.Window, ClickWindow) error) error {
-	fields, err := k.AppendKey(make([]byte, 0, 64))
-	if err != nil {
-		return err
-	}
-	return s.w.Scan(ctx, fields, func(w runtime.Window, raw []byte) error {
-		var v ClickWindow
-		if err := v.UnmarshalCBOR(raw); err != nil {
-			return runtime.CorruptValue("ClickWindow", fields, err)
-		}
-		v.UserID = k.UserID
-		return fn(w, v)
-	})
-}
-
-// FireDue calls fn for every window with End+lateness <= watermark, oldest
-// end first, then deletes its value and timer, and returns how many fired. If
-// fn fails, FireDue stops and returns its error; that window fires again
-// next time. A crash between fn and the delete fires it again too: at least once.
-// From then on Add refuses events for the windows due at watermark.
-func (s *ClickWindowStore) FireDue(ctx context.Context, watermark time.Time, fn func(ClickWindowKey, runtime.Window, ClickWindow) error) (int, error) {
-	return s.w.FireDue(ctx, watermark, func(fields []byte, w runtime.Window, raw []byte) error {
-		var k ClickWindowKey
-		if err := k.DecodeKey(fields); err != nil {
-			return runtime.CorruptKey("ClickWindow", fields, err)
-		}
-		var v ClickWindow
-		if err := v.UnmarshalCBOR(raw); err != nil {
-			return runtime.CorruptValue("ClickWindow", fields, err)
-		}
-		v.UserID = k.UserID
-		return fn(k, w, v)
+		TimerPrefix: "t/ClickWindow/",
 	})
 }

@@ -100,7 +100,7 @@ func BenchmarkScale(b *testing.B) {
 		}},
 		{"Scan100", func(b *testing.B, f *scaleFixture) {
 			for b.Loop() {
-				prefix := fmt.Appendf([]byte(tumblingPrefix), "dev%05d", f.rng.IntN(f.n/100))
+				prefix := fmt.Appendf([]byte("w/Tumbling/"), "dev%05d", f.rng.IntN(f.n/100))
 				seen := 0
 				err := f.b.Scan(ctx, prefix, func(_, _ []byte) error { seen++; return nil })
 				if err != nil || seen != 100 {
@@ -199,7 +199,7 @@ func (f *scaleFixture) watermark(due int) time.Time {
 // stateKeys lists the backend keys of the live windows' states.
 func (f *scaleFixture) stateKeys(b *testing.B) [][]byte {
 	if f.keys == nil {
-		keys, err := f.b.ListKeys(context.Background(), []byte(tumblingPrefix))
+		keys, err := f.b.ListKeys(context.Background(), []byte("w/Tumbling/"))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -4,47 +4,48 @@
 package stores
 
 import (
-	"context"
 	"fmt"
 	"github.com/statekit/statekit/runtime"
-	"iter"
+	"github.com/statekit/statekit/runtime/stateimpl"
 	"time"
 )
 
-// This file fails to compile against a statekit runtime that lacks the API it
-// was generated for, rather than misbehave.
 const (
-	_ = runtime.EnforceVersion(1 - runtime.MinGenVersion)
-	_ = runtime.EnforceVersion(runtime.MaxGenVersion - 1)
+	// An error here: this file is older than the statekit module; run go generate.
+	_ = stateimpl.EnforceVersion(2 - stateimpl.MinGenVersion)
+	// An error here: the statekit module is older than this file's stategen;
+	// go get github.com/statekit/statekit@latest.
+	_ = stateimpl.EnforceVersion(stateimpl.MaxGenVersion - 2)
 )
 
-// ModelLatencyKey is the key of a ModelLatency: its key fields. Keys encode in field order, so
-// that a store's keys sort by them.
+// ModelLatencyKey is the key of a ModelLatency: its key fields, which encode in
+// this order, so that a store's keys sort by them.
 type ModelLatencyKey struct {
 	Tenant string
 	Model  string
 }
 
 // StateKey returns the key of v.
-func (v *ModelLatency) StateKey() ModelLatencyKey {
+func (v ModelLatency) StateKey() ModelLatencyKey {
 	return ModelLatencyKey{Tenant: v.Tenant, Model: v.Model}
 }
 
-// AppendKey appends the order-preserving encoding of k's fields to dst (see
-// runtime.AppendKeyString). It fails only for a time outside the years 1678-2262.
+// AppendKey appends the order-preserving encoding of k.Tenant, then k.Model to
+// dst.
 func (k ModelLatencyKey) AppendKey(dst []byte) ([]byte, error) {
 	dst = runtime.AppendKeyString(dst, k.Tenant)
 	dst = runtime.AppendKeyString(dst, k.Model)
 	return dst, nil
 }
 
-// DecodeKey sets k from an encoding AppendKey made. Anything else is an error
+// DecodeKey sets k from an encoding AppendKey made; anything else is an error
 // wrapping runtime.ErrCorrupt.
 func (k *ModelLatencyKey) DecodeKey(b []byte) error {
 	r := runtime.NewKeyReader(b)
-	var out ModelLatencyKey
-	out.Tenant = r.ReadString()
-	out.Model = r.ReadString()
+	out := ModelLatencyKey{
+		Tenant: r.ReadString(),
+		Model:  r.ReadString(),
+	}
 	if err := r.Done(); err != nil {
 		return err
 	}
@@ -52,12 +53,9 @@ func (k *ModelLatencyKey) DecodeKey(b []byte) error {
 	return nil
 }
 
-// modelLatencyPrefix starts the keys of ModelLatency values in the backend.
-const modelLatencyPrefix = "a/ModelLatency/"
-
-// modelLatencyCBOR has ModelLatency's fields and tags but none of its methods: it is what
-// runtime.CBOREncMode and runtime.CBORDecMode encode and decode by reflection,
-// the reference the generated codec matches and the decoder's fallback.
+// modelLatencyCBOR has ModelLatency's fields and tags but none of its methods:
+// what runtime.CBOREncMode and runtime.CBORDecMode encode and decode by
+// reflection, the reference the generated codec matches and its fallback.
 type modelLatencyCBOR ModelLatency
 
 // MarshalCBOR encodes v as runtime.CBOREncMode would: the same bytes, faster.
@@ -66,172 +64,117 @@ func (v ModelLatency) MarshalCBOR() ([]byte, error) {
 }
 
 // AppendCBOR appends the encoding of v to dst, without allocating when dst has
-// room (fields encoded through the fxamacker modes allocate).
-func (v *ModelLatency) AppendCBOR(dst []byte) ([]byte, error) {
+// room.
+func (v ModelLatency) AppendCBOR(dst []byte) ([]byte, error) {
 	dst = append(dst, 168)
 	dst = append(dst, "dBest"...) // "Best"
-	dst = runtime.AppendCBORFloat64(dst, v.Best)
+	dst = stateimpl.AppendCBORFloat64(dst, v.Best)
 	dst = append(dst, "dLast"...) // "Last"
-	dst = runtime.AppendCBORString(dst, v.Last)
+	dst = stateimpl.AppendCBORString(dst, v.Last)
 	dst = append(dst, "eCalls"...) // "Calls"
-	dst = runtime.AppendCBORInt(dst, v.Calls)
+	dst = stateimpl.AppendCBORInt(dst, v.Calls)
 	dst = append(dst, "eModel"...) // "Model"
-	dst = runtime.AppendCBORString(dst, v.Model)
+	dst = stateimpl.AppendCBORString(dst, v.Model)
 	dst = append(dst, "eTotal"...) // "Total"
-	dst = runtime.AppendCBORFloat64(dst, v.Total)
+	dst = stateimpl.AppendCBORFloat64(dst, v.Total)
 	dst = append(dst, "eWorst"...) // "Worst"
-	dst = runtime.AppendCBORFloat64(dst, v.Worst)
+	dst = stateimpl.AppendCBORFloat64(dst, v.Worst)
 	dst = append(dst, "fRegion"...) // "Region"
-	dst = runtime.AppendCBORString(dst, v.Region)
+	dst = stateimpl.AppendCBORString(dst, v.Region)
 	dst = append(dst, "fTenant"...) // "Tenant"
-	dst = runtime.AppendCBORString(dst, v.Tenant)
+	dst = stateimpl.AppendCBORString(dst, v.Tenant)
 	return dst, nil
 }
 
 // UnmarshalCBOR decodes data into v, replacing it entirely: fields data lacks
 // are zero, keys v lacks are skipped. It yields what runtime.CBORDecMode
-// yields: canonical input takes a fast path, anything else goes to CBORDecMode.
-// After an error, v holds what was decoded before it, as with CBORDecMode.
+// yields, errors included: canonical input takes a fast path, anything else
+// goes to CBORDecMode.
 func (v *ModelLatency) UnmarshalCBOR(data []byte) error {
 	*v = ModelLatency{}
-	if modelLatencyDecodeCBOR(v, data, false) {
+	if modelLatencyDecodeCBOR(v, data, stateimpl.DecodeAll) {
 		return nil
 	}
-	*v = ModelLatency{}
-	return runtime.CBORDecMode.Unmarshal(data, (*modelLatencyCBOR)(v))
+	x := new(modelLatencyCBOR) // on the slow path only: v itself does not escape
+	err := runtime.CBORDecMode.Unmarshal(data, x)
+	*v = ModelLatency(*x)
+	return err
 }
 
 // modelLatencyDecodeCBOR is UnmarshalCBOR's fast path. It returns false, having
 // decoded part of v, for any input it does not handle: the caller then decodes
-// with runtime.CBORDecMode, which has the last word, errors included. While
-// merging, it skips the key fields (the merge knows them) and, when fields merge
-// by their ops, the last fields (the merge overwrites them).
-func modelLatencyDecodeCBOR(v *ModelLatency, data []byte, merging bool) bool {
-	r := runtime.NewCBORReader(data)
+// with runtime.CBORDecMode, which has the last word. mode says which fields to
+// skip.
+func modelLatencyDecodeCBOR(v *ModelLatency, data []byte, mode stateimpl.DecodeMode) bool {
+	r := stateimpl.NewCBORReader(data)
 	n, ok := r.ReadMapHeader()
 	if !ok {
 		return false
 	}
-	var seen [8]bool
 	for range n {
-		text, num, isText, ok := r.ReadKey()
+		text, ok := r.ReadTextKey()
+		if ok {
+			switch string(text) {
+			case "Best":
+				ok = r.Once(0) && stateimpl.ReadFloat(&r, &v.Best)
+			case "Last":
+				ok = r.Once(1) && stateimpl.ReadString(&r, &v.Last, mode&stateimpl.SkipLast != 0)
+			case "Calls":
+				ok = r.Once(2) && stateimpl.ReadInt(&r, &v.Calls)
+			case "Model":
+				ok = r.Once(3) && stateimpl.ReadString(&r, &v.Model, mode&stateimpl.SkipKeys != 0)
+			case "Total":
+				ok = r.Once(4) && stateimpl.ReadFloat(&r, &v.Total)
+			case "Worst":
+				ok = r.Once(5) && stateimpl.ReadFloat(&r, &v.Worst)
+			case "Region":
+				ok = r.Once(6) && stateimpl.ReadString(&r, &v.Region, false)
+			case "Tenant":
+				ok = r.Once(7) && stateimpl.ReadString(&r, &v.Tenant, mode&stateimpl.SkipKeys != 0)
+			default:
+				ok = r.Skip()
+			}
+		}
 		if !ok {
 			return false
-		}
-		_ = num
-		if !isText {
-			return false
-		}
-		switch string(text) {
-		case "Best":
-			if seen[0] {
-				return false
-			}
-			seen[0] = true
-			x, ok := r.ReadFloat64()
-			if !ok {
-				return false
-			}
-			v.Best = x
-		case "Last":
-			if seen[1] {
-				return false
-			}
-			seen[1] = true
-			if merging {
-				if !r.Skip() {
-					return false
-				}
-				break
-			}
-			x, ok := r.ReadString()
-			if !ok {
-				return false
-			}
-			v.Last = x
-		case "Calls":
-			if seen[2] {
-				return false
-			}
-			seen[2] = true
-			x, ok := r.ReadInt(64)
-			if !ok {
-				return false
-			}
-			v.Calls = x
-		case "Model":
-			if seen[3] {
-				return false
-			}
-			seen[3] = true
-			if merging {
-				if !r.Skip() {
-					return false
-				}
-				break
-			}
-			x, ok := r.ReadString()
-			if !ok {
-				return false
-			}
-			v.Model = x
-		case "Total":
-			if seen[4] {
-				return false
-			}
-			seen[4] = true
-			x, ok := r.ReadFloat64()
-			if !ok {
-				return false
-			}
-			v.Total = x
-		case "Worst":
-			if seen[5] {
-				return false
-			}
-			seen[5] = true
-			x, ok := r.ReadFloat64()
-			if !ok {
-				return false
-			}
-			v.Worst = x
-		case "Region":
-			if seen[6] {
-				return false
-			}
-			seen[6] = true
-			x, ok := r.ReadString()
-			if !ok {
-				return false
-			}
-			v.Region = x
-		case "Tenant":
-			if seen[7] {
-				return false
-			}
-			seen[7] = true
-			if merging {
-				if !r.Skip() {
-					return false
-				}
-				break
-			}
-			x, ok := r.ReadString()
-			if !ok {
-				return false
-			}
-			v.Tenant = x
-		default:
-			if !r.Skip() {
-				return false
-			}
 		}
 	}
 	return r.Done()
 }
 
-// modelLatencyMerge merges in into v, field by field: Calls count, Total sum, Worst max, Best min, Region first, Last last.
-func modelLatencyMerge(v *ModelLatency, in *ModelLatency) {
+// modelLatencyDecode decodes a stored ModelLatency without its key fields,
+// which the store sets from the key.
+func modelLatencyDecode(data []byte) (v ModelLatency, err error) {
+	if !modelLatencyDecodeCBOR(&v, data, stateimpl.SkipKeys) {
+		err = v.UnmarshalCBOR(data)
+	}
+	return v, err
+}
+
+// modelLatencyWithKey returns v with the key fields of k.
+func modelLatencyWithKey(v ModelLatency, k ModelLatencyKey) ModelLatency {
+	v.Tenant = k.Tenant
+	v.Model = k.Model
+	return v
+}
+
+// modelLatencyMerge merges in into the stored value old, field by field (Calls
+// count, Total sum, Worst max, Best min, Region first, Last last), and appends
+// the result to dst. Into no value (found false) it stores in as given, with
+// its count fields 1.
+func modelLatencyMerge(dst, old []byte, found bool, in ModelLatency) ([]byte, error) {
+	if !found {
+		in.Calls = 1
+		return in.AppendCBOR(dst)
+	}
+	var v ModelLatency
+	if !modelLatencyDecodeCBOR(&v, old, stateimpl.DecodeMerge) {
+		if err := v.UnmarshalCBOR(old); err != nil {
+			return dst, stateimpl.Undecodable(err)
+		}
+	}
+	v.Tenant = in.Tenant
+	v.Model = in.Model
 	v.Calls++
 	v.Total += in.Total
 	if in.Worst > v.Worst {
@@ -241,163 +184,55 @@ func modelLatencyMerge(v *ModelLatency, in *ModelLatency) {
 		v.Best = in.Best
 	}
 	v.Last = in.Last
+	return v.AppendCBOR(dst)
 }
 
-// modelLatencyMergeFunc returns the update that merges in into the value a backend
-// stores; into a missing key, it stores in as given, with its count fields 1. It
-// encodes into *buf, which the caller owns and reuses.
-func modelLatencyMergeFunc(in ModelLatency, buf *[]byte) runtime.UpdateFunc {
-	return func(old []byte, found bool) ([]byte, bool, error) {
-		v := in
-		if found {
-			// Start from the key alone: the stored value's fields, and zero for those it lacks
-			// (the last fields are skipped: the merge overwrites them).
-			v = ModelLatency{Tenant: in.Tenant, Model: in.Model}
-			if !modelLatencyDecodeCBOR(&v, old, true) {
-				if err := v.UnmarshalCBOR(old); err != nil {
-					return nil, false, runtime.CorruptValue("ModelLatency", nil, err)
-				}
-			}
-			modelLatencyMerge(&v, &in)
-		} else {
-			v.Calls = 1
-		}
-		b, err := v.AppendCBOR((*buf)[:0])
-		*buf = b
-		return b, err == nil, err
-	}
-}
-
-// ModelLatencyStore keeps ModelLatency values by ModelLatencyKey in a runtime.Backend, under the key
-// prefix "a/ModelLatency/".
-// Every write has a TTL of 1h0m0s, through the backend's runtime.TTLWriter.
-type ModelLatencyStore struct {
-	b    runtime.Backend
-	bufs runtime.BufPool
-}
+// ModelLatencyStore keeps ModelLatency values by ModelLatencyKey, under the key
+// prefix "a/ModelLatency/", each write with a TTL of 1h. Merge merges field by
+// field: Calls count, Total sum, Worst max, Best min, Region first, Last last.
+// Its methods are stateimpl.AggregateStore's.
+type ModelLatencyStore = stateimpl.AggregateStore[ModelLatencyKey, ModelLatency]
 
 // NewModelLatencyStore returns a ModelLatencyStore on b.
 func NewModelLatencyStore(b runtime.Backend) *ModelLatencyStore {
-	return &ModelLatencyStore{b: b}
-}
-
-// key returns the backend key of k.
-func (s *ModelLatencyStore) key(k ModelLatencyKey) ([]byte, error) {
-	return k.AppendKey(append(make([]byte, 0, 64), modelLatencyPrefix...))
-}
-
-// Get returns the value stored under k.
-func (s *ModelLatencyStore) Get(ctx context.Context, k ModelLatencyKey) (ModelLatency, bool, error) {
-	key, err := s.key(k)
-	if err != nil {
-		return ModelLatency{}, false, err
-	}
-	raw, ok, err := s.b.Get(ctx, key)
-	if err != nil || !ok {
-		return ModelLatency{}, false, err
-	}
-	var v ModelLatency
-	if err := v.UnmarshalCBOR(raw); err != nil {
-		return ModelLatency{}, false, runtime.CorruptValue("ModelLatency", key, err)
-	}
-	v.Tenant = k.Tenant
-	v.Model = k.Model
-	return v, true, nil
-}
-
-// Put stores v under its key, replacing what was there.
-func (s *ModelLatencyStore) Put(ctx context.Context, v ModelLatency) error {
-	key, err := s.key(v.StateKey())
-	if err != nil {
-		return err
-	}
-	buf := s.bufs.Get()
-	defer s.bufs.Put(buf)
-	if *buf, err = v.AppendCBOR(*buf); err != nil {
-		return err
-	}
-	return runtime.PutTTL(ctx, s.b, key, *buf, time.Hour)
-}
-
-// Merge merges v into the value stored under its key, atomically: concurrent
-// Merges of one key never lose an update, on any backend (runtime.UpdateTTL).
-func (s *ModelLatencyStore) Merge(ctx context.Context, v ModelLatency) error {
-	key, err := s.key(v.StateKey())
-	if err != nil {
-		return err
-	}
-	buf := s.bufs.Get()
-	err = runtime.UpdateTTL(ctx, s.b, key, time.Hour, modelLatencyMergeFunc(v, buf))
-	s.bufs.Put(buf)
-	return err
-}
-
-// Delete deletes the value stored under k; a missing key is not an error.
-func (s *ModelLatencyStore) Delete(ctx context.Context, k ModelLatencyKey) error {
-	key, err := s.key(k)
-	if err != nil {
-		return err
-	}
-	return s.b.Delete(ctx, key)
-}
-
-// Scan calls fn for every stored value, in key order. fn returning
-// runtime.SkipAll stops the scan without an error.
-func (s *ModelLatencyStore) Scan(ctx context.Context, fn func(ModelLatency) error) error {
-	return s.b.Scan(ctx, []byte(modelLatencyPrefix), func(key, raw []byte) error {
-		var k ModelLatencyKey
-		if err := k.DecodeKey(key[len(modelLatencyPrefix):]); err != nil {
-			return runtime.CorruptKey("ModelLatency", key, err)
-		}
-		var v ModelLatency
-		if err := v.UnmarshalCBOR(raw); err != nil {
-			return runtime.CorruptValue("ModelLatency", key, err)
-		}
-		v.Tenant = k.Tenant
-		v.Model = k.Model
-		return fn(v)
+	return stateimpl.NewAggregateStore(b, stateimpl.Schema[ModelLatencyKey, ModelLatency]{
+		AppendKey: ModelLatencyKey.AppendKey,
+		Decode:    modelLatencyDecode,
+		DecodeKey: (*ModelLatencyKey).DecodeKey,
+		Encode:    ModelLatency.AppendCBOR,
+		KeyOf:     ModelLatency.StateKey,
+		Merge:     modelLatencyMerge,
+		Name:      "ModelLatency",
+		Prefix:    "a/ModelLatency/",
+		TTL:       time.Hour,
+		WithKey:   modelLatencyWithKey,
 	})
 }
 
-// All yields every stored value, in key order; an error ends the sequence.
-func (s *ModelLatencyStore) All(ctx context.Context) iter.Seq2[ModelLatency, error] {
-	return func(yield func(ModelLatency, error) bool) {
-		err := s.Scan(ctx, func(v ModelLatency) error {
-			if !yield(v, nil) {
-				return runtime.SkipAll
-			}
-			return nil
-		})
-		if err != nil {
-			yield(ModelLatency{}, err)
-		}
-	}
-}
-
-// ClickWindowKey is the key of a ClickWindow: its key fields. Keys encode in field order, so
-// that a store's keys sort by them.
+// ClickWindowKey is the key of a ClickWindow: its key fields, which encode in
+// this order, so that a store's keys sort by them.
 type ClickWindowKey struct {
 	UserID string
 }
 
 // StateKey returns the key of v.
-func (v *ClickWindow) StateKey() ClickWindowKey {
+func (v ClickWindow) StateKey() ClickWindowKey {
 	return ClickWindowKey{UserID: v.UserID}
 }
 
-// AppendKey appends the order-preserving encoding of k's fields to dst (see
-// runtime.AppendKeyString). It fails only for a time outside the years 1678-2262.
+// AppendKey appends the order-preserving encoding of k.UserID to dst.
 func (k ClickWindowKey) AppendKey(dst []byte) ([]byte, error) {
 	dst = runtime.AppendKeyString(dst, k.UserID)
 	return dst, nil
 }
 
-// DecodeKey sets k from an encoding AppendKey made. Anything else is an error
+// DecodeKey sets k from an encoding AppendKey made; anything else is an error
 // wrapping runtime.ErrCorrupt.
 func (k *ClickWindowKey) DecodeKey(b []byte) error {
 	r := runtime.NewKeyReader(b)
-	var out ClickWindowKey
-	out.UserID = r.ReadString()
+	out := ClickWindowKey{
+		UserID: r.ReadString(),
+	}
 	if err := r.Done(); err != nil {
 		return err
 	}
@@ -405,16 +240,9 @@ func (k *ClickWindowKey) DecodeKey(b []byte) error {
 	return nil
 }
 
-// clickWindowPrefix starts the keys of ClickWindow values in the backend.
-const clickWindowPrefix = "w/ClickWindow/"
-
-// clickWindowTimerPrefix starts the keys of ClickWindow window timers: the window's end, then
-// the key fields, so that due windows are a range scan.
-const clickWindowTimerPrefix = "t/ClickWindow/"
-
-// clickWindowCBOR has ClickWindow's fields and tags but none of its methods: it is what
-// runtime.CBOREncMode and runtime.CBORDecMode encode and decode by reflection,
-// the reference the generated codec matches and the decoder's fallback.
+// clickWindowCBOR has ClickWindow's fields and tags but none of its methods:
+// what runtime.CBOREncMode and runtime.CBORDecMode encode and decode by
+// reflection, the reference the generated codec matches and its fallback.
 type clickWindowCBOR ClickWindow
 
 // MarshalCBOR encodes v as runtime.CBOREncMode would: the same bytes, faster.
@@ -423,129 +251,107 @@ func (v ClickWindow) MarshalCBOR() ([]byte, error) {
 }
 
 // AppendCBOR appends the encoding of v to dst, without allocating when dst has
-// room (fields encoded through the fxamacker modes allocate).
-func (v *ClickWindow) AppendCBOR(dst []byte) ([]byte, error) {
+// room.
+func (v ClickWindow) AppendCBOR(dst []byte) ([]byte, error) {
 	var err error
 	dst = append(dst, 165)
 	dst = append(dst, "dLast"...) // "Last"
-	if dst, err = runtime.AppendCBORTime(dst, v.Last); err != nil {
+	if dst, err = stateimpl.AppendCBORTime(dst, v.Last); err != nil {
 		return dst, fmt.Errorf("encoding field Last: %w", err)
 	}
 	dst = append(dst, "eBytes"...) // "Bytes"
-	dst = runtime.AppendCBORInt(dst, v.Bytes)
+	dst = stateimpl.AppendCBORInt(dst, v.Bytes)
 	dst = append(dst, "eFirst"...) // "First"
-	if dst, err = runtime.AppendCBORTime(dst, v.First); err != nil {
+	if dst, err = stateimpl.AppendCBORTime(dst, v.First); err != nil {
 		return dst, fmt.Errorf("encoding field First: %w", err)
 	}
 	dst = append(dst, "fClicks"...) // "Clicks"
-	dst = runtime.AppendCBORInt(dst, v.Clicks)
+	dst = stateimpl.AppendCBORInt(dst, v.Clicks)
 	dst = append(dst, "fUserID"...) // "UserID"
-	dst = runtime.AppendCBORString(dst, v.UserID)
+	dst = stateimpl.AppendCBORString(dst, v.UserID)
 	return dst, nil
 }
 
 // UnmarshalCBOR decodes data into v, replacing it entirely: fields data lacks
 // are zero, keys v lacks are skipped. It yields what runtime.CBORDecMode
-// yields: canonical input takes a fast path, anything else goes to CBORDecMode.
-// After an error, v holds what was decoded before it, as with CBORDecMode.
+// yields, errors included: canonical input takes a fast path, anything else
+// goes to CBORDecMode.
 func (v *ClickWindow) UnmarshalCBOR(data []byte) error {
 	*v = ClickWindow{}
-	if clickWindowDecodeCBOR(v, data, false) {
+	if clickWindowDecodeCBOR(v, data, stateimpl.DecodeAll) {
 		return nil
 	}
-	*v = ClickWindow{}
-	return runtime.CBORDecMode.Unmarshal(data, (*clickWindowCBOR)(v))
+	x := new(clickWindowCBOR) // on the slow path only: v itself does not escape
+	err := runtime.CBORDecMode.Unmarshal(data, x)
+	*v = ClickWindow(*x)
+	return err
 }
 
 // clickWindowDecodeCBOR is UnmarshalCBOR's fast path. It returns false, having
 // decoded part of v, for any input it does not handle: the caller then decodes
-// with runtime.CBORDecMode, which has the last word, errors included. While
-// merging, it skips the key fields (the merge knows them) and, when fields merge
-// by their ops, the last fields (the merge overwrites them).
-func clickWindowDecodeCBOR(v *ClickWindow, data []byte, merging bool) bool {
-	r := runtime.NewCBORReader(data)
+// with runtime.CBORDecMode, which has the last word. mode says which fields to
+// skip.
+func clickWindowDecodeCBOR(v *ClickWindow, data []byte, mode stateimpl.DecodeMode) bool {
+	r := stateimpl.NewCBORReader(data)
 	n, ok := r.ReadMapHeader()
 	if !ok {
 		return false
 	}
-	var seen [5]bool
 	for range n {
-		text, num, isText, ok := r.ReadKey()
+		text, ok := r.ReadTextKey()
+		if ok {
+			switch string(text) {
+			case "Last":
+				ok = r.Once(0) && stateimpl.ReadTime(&r, &v.Last)
+			case "Bytes":
+				ok = r.Once(1) && stateimpl.ReadInt(&r, &v.Bytes)
+			case "First":
+				ok = r.Once(2) && stateimpl.ReadTime(&r, &v.First)
+			case "Clicks":
+				ok = r.Once(3) && stateimpl.ReadInt(&r, &v.Clicks)
+			case "UserID":
+				ok = r.Once(4) && stateimpl.ReadString(&r, &v.UserID, mode&stateimpl.SkipKeys != 0)
+			default:
+				ok = r.Skip()
+			}
+		}
 		if !ok {
 			return false
-		}
-		_ = num
-		if !isText {
-			return false
-		}
-		switch string(text) {
-		case "Last":
-			if seen[0] {
-				return false
-			}
-			seen[0] = true
-			x, ok := r.ReadTime()
-			if !ok {
-				return false
-			}
-			v.Last = x
-		case "Bytes":
-			if seen[1] {
-				return false
-			}
-			seen[1] = true
-			x, ok := r.ReadInt(64)
-			if !ok {
-				return false
-			}
-			v.Bytes = x
-		case "First":
-			if seen[2] {
-				return false
-			}
-			seen[2] = true
-			x, ok := r.ReadTime()
-			if !ok {
-				return false
-			}
-			v.First = x
-		case "Clicks":
-			if seen[3] {
-				return false
-			}
-			seen[3] = true
-			x, ok := r.ReadInt(64)
-			if !ok {
-				return false
-			}
-			v.Clicks = x
-		case "UserID":
-			if seen[4] {
-				return false
-			}
-			seen[4] = true
-			if merging {
-				if !r.Skip() {
-					return false
-				}
-				break
-			}
-			x, ok := r.ReadString()
-			if !ok {
-				return false
-			}
-			v.UserID = x
-		default:
-			if !r.Skip() {
-				return false
-			}
 		}
 	}
 	return r.Done()
 }
 
-// clickWindowMerge merges in into v, field by field: Clicks count, Bytes sum, First min, Last max.
-func clickWindowMerge(v *ClickWindow, in *ClickWindow) {
+// clickWindowDecode decodes a stored ClickWindow without its key fields, which
+// the store sets from the key.
+func clickWindowDecode(data []byte) (v ClickWindow, err error) {
+	if !clickWindowDecodeCBOR(&v, data, stateimpl.SkipKeys) {
+		err = v.UnmarshalCBOR(data)
+	}
+	return v, err
+}
+
+// clickWindowWithKey returns v with the key fields of k.
+func clickWindowWithKey(v ClickWindow, k ClickWindowKey) ClickWindow {
+	v.UserID = k.UserID
+	return v
+}
+
+// clickWindowMerge merges in into the stored value old, field by field (Clicks
+// count, Bytes sum, First min, Last max), and appends the result to dst. Into
+// no value (found false) it stores in as given, with its count fields 1.
+func clickWindowMerge(dst, old []byte, found bool, in ClickWindow) ([]byte, error) {
+	if !found {
+		in.Clicks = 1
+		return in.AppendCBOR(dst)
+	}
+	var v ClickWindow
+	if !clickWindowDecodeCBOR(&v, old, stateimpl.DecodeMerge) {
+		if err := v.UnmarshalCBOR(old); err != nil {
+			return dst, stateimpl.Undecodable(err)
+		}
+	}
+	v.UserID = in.UserID
 	v.Clicks++
 	v.Bytes += in.Bytes
 	if in.First.Before(v.First) {
@@ -554,173 +360,61 @@ func clickWindowMerge(v *ClickWindow, in *ClickWindow) {
 	if in.Last.After(v.Last) {
 		v.Last = in.Last
 	}
+	return v.AppendCBOR(dst)
 }
 
-// clickWindowMergeFunc returns the update that merges in into the value a backend
-// stores; into a missing key, it stores in as given, with its count fields 1. It
-// encodes into *buf, which the caller owns and reuses.
-func clickWindowMergeFunc(in ClickWindow, buf *[]byte) runtime.UpdateFunc {
-	return func(old []byte, found bool) ([]byte, bool, error) {
-		v := in
-		if found {
-			// Start from the key alone: the stored value's fields, and zero for those it lacks
-			// (the last fields are skipped: the merge overwrites them).
-			v = ClickWindow{UserID: in.UserID}
-			if !clickWindowDecodeCBOR(&v, old, true) {
-				if err := v.UnmarshalCBOR(old); err != nil {
-					return nil, false, runtime.CorruptValue("ClickWindow", nil, err)
-				}
-			}
-			clickWindowMerge(&v, &in)
-		} else {
-			v.Clicks = 1
-		}
-		b, err := v.AppendCBOR((*buf)[:0])
-		*buf = b
-		return b, err == nil, err
-	}
-}
-
-// ClickWindowStore keeps ClickWindow values per key and per window: sliding (every 20s) windows of 1m0s,
-// aligned to the Unix epoch, firing 5s after they end. State keys start
-// with "w/ClickWindow/", timer keys with "t/ClickWindow/"; the fired watermark is kept under
-// "t/ClickWindow:watermark". Create one store per backend and fire it from one place:
-// the store keeps that watermark (see runtime.Windows).
-type ClickWindowStore struct {
-	w    *runtime.Windows
-	bufs runtime.BufPool
-}
+// ClickWindowStore keeps ClickWindow values per ClickWindowKey and per window:
+// sliding windows of 1m every 20s, aligned to the Unix epoch, firing 5s after
+// they end. State keys start with "w/ClickWindow/", timer keys with
+// "t/ClickWindow/"; the fired watermark is kept under
+// "t/ClickWindow:watermark". Create one store per backend and fire it from one
+// place. Its methods are stateimpl.WindowStore's.
+type ClickWindowStore = stateimpl.WindowStore[ClickWindowKey, ClickWindow]
 
 // NewClickWindowStore returns a ClickWindowStore on b.
 func NewClickWindowStore(b runtime.Backend) *ClickWindowStore {
-	return &ClickWindowStore{w: runtime.NewWindows(b, runtime.WindowSpec{
+	return stateimpl.NewWindowStore(b, stateimpl.Schema[ClickWindowKey, ClickWindow]{
+		AppendKey: ClickWindowKey.AppendKey,
+		Decode:    clickWindowDecode,
+		DecodeKey: (*ClickWindowKey).DecodeKey,
+		Encode:    ClickWindow.AppendCBOR,
+		KeyOf:     ClickWindow.StateKey,
+		Merge:     clickWindowMerge,
+		Name:      "ClickWindow",
+		Prefix:    "w/ClickWindow/",
+		WithKey:   clickWindowWithKey,
+	}, stateimpl.Windowing{
 		Lateness:    5 * time.Second,
 		Size:        time.Minute,
 		Slide:       20 * time.Second,
-		StatePrefix: []byte(clickWindowPrefix),
-		TTL:         0,
-		TimerPrefix: []byte(clickWindowTimerPrefix),
-	})}
-}
-
-// Add merges v into every window that contains at and has not fired, and
-// returns an error wrapping runtime.ErrLate, dropping v, if all of them have:
-// a window has fired once End+lateness <= the highest watermark FireDue had.
-func (s *ClickWindowStore) Add(ctx context.Context, at time.Time, v ClickWindow) error {
-	fields, err := v.StateKey().AppendKey(make([]byte, 0, 64))
-	if err != nil {
-		return err
-	}
-	buf := s.bufs.Get()
-	err = s.w.Add(ctx, fields, at, clickWindowMergeFunc(v, buf))
-	s.bufs.Put(buf)
-	return err
-}
-
-// Get returns the value of k in window w.
-func (s *ClickWindowStore) Get(ctx context.Context, k ClickWindowKey, w runtime.Window) (ClickWindow, bool, error) {
-	fields, err := k.AppendKey(make([]byte, 0, 64))
-	if err != nil {
-		return ClickWindow{}, false, err
-	}
-	raw, ok, err := s.w.Get(ctx, fields, w)
-	if err != nil || !ok {
-		return ClickWindow{}, false, err
-	}
-	var v ClickWindow
-	if err := v.UnmarshalCBOR(raw); err != nil {
-		return ClickWindow{}, false, runtime.CorruptValue("ClickWindow", fields, err)
-	}
-	v.UserID = k.UserID
-	return v, true, nil
-}
-
-// Put replaces the value of k in window w, which must be one of the store's
-// windows and not have fired (else an error wrapping runtime.ErrLate). v's
-// key fields are set from k.
-func (s *ClickWindowStore) Put(ctx context.Context, k ClickWindowKey, w runtime.Window, v ClickWindow) error {
-	fields, err := k.AppendKey(make([]byte, 0, 64))
-	if err != nil {
-		return err
-	}
-	v.UserID = k.UserID
-	raw, err := v.AppendCBOR(nil)
-	if err != nil {
-		return err
-	}
-	return s.w.Put(ctx, fields, w, raw)
-}
-
-// Delete deletes the value of k in window w. Its timer stays until the
-// window is due, when FireDue drops it without calling fn.
-func (s *ClickWindowStore) Delete(ctx context.Context, k ClickWindowKey, w runtime.Window) error {
-	fields, err := k.AppendKey(make([]byte, 0, 64))
-	if err != nil {
-		return err
-	}
-	return s.w.Delete(ctx, fields, w)
-}
-
-// Windows calls fn for every window of k that holds a value, by start time.
-func (s *ClickWindowStore) Windows(ctx context.Context, k ClickWindowKey, fn func(runtime.Window, ClickWindow) error) error {
-	fields, err := k.AppendKey(make([]byte, 0, 64))
-	if err != nil {
-		return err
-	}
-	return s.w.Scan(ctx, fields, func(w runtime.Window, raw []byte) error {
-		var v ClickWindow
-		if err := v.UnmarshalCBOR(raw); err != nil {
-			return runtime.CorruptValue("ClickWindow", fields, err)
-		}
-		v.UserID = k.UserID
-		return fn(w, v)
+		TimerPrefix: "t/ClickWindow/",
 	})
 }
 
-// FireDue calls fn for every window with End+lateness <= watermark, oldest
-// end first, then deletes its value and timer, and returns how many fired. If
-// fn fails, FireDue stops and returns its error; that window fires again
-// next time. A crash between fn and the delete fires it again too: at least once.
-// From then on Add refuses events for the windows due at watermark.
-func (s *ClickWindowStore) FireDue(ctx context.Context, watermark time.Time, fn func(ClickWindowKey, runtime.Window, ClickWindow) error) (int, error) {
-	return s.w.FireDue(ctx, watermark, func(fields []byte, w runtime.Window, raw []byte) error {
-		var k ClickWindowKey
-		if err := k.DecodeKey(fields); err != nil {
-			return runtime.CorruptKey("ClickWindow", fields, err)
-		}
-		var v ClickWindow
-		if err := v.UnmarshalCBOR(raw); err != nil {
-			return runtime.CorruptValue("ClickWindow", fields, err)
-		}
-		v.UserID = k.UserID
-		return fn(k, w, v)
-	})
-}
-
-// TumblingKey is the key of a Tumbling: its key fields. Keys encode in field order, so
-// that a store's keys sort by them.
+// TumblingKey is the key of a Tumbling: its key fields, which encode in this
+// order, so that a store's keys sort by them.
 type TumblingKey struct {
 	Key []byte
 }
 
 // StateKey returns the key of v.
-func (v *Tumbling) StateKey() TumblingKey {
+func (v Tumbling) StateKey() TumblingKey {
 	return TumblingKey{Key: v.Key}
 }
 
-// AppendKey appends the order-preserving encoding of k's fields to dst (see
-// runtime.AppendKeyString). It fails only for a time outside the years 1678-2262.
+// AppendKey appends the order-preserving encoding of k.Key to dst.
 func (k TumblingKey) AppendKey(dst []byte) ([]byte, error) {
 	dst = runtime.AppendKeyBytes(dst, k.Key)
 	return dst, nil
 }
 
-// DecodeKey sets k from an encoding AppendKey made. Anything else is an error
+// DecodeKey sets k from an encoding AppendKey made; anything else is an error
 // wrapping runtime.ErrCorrupt.
 func (k *TumblingKey) DecodeKey(b []byte) error {
 	r := runtime.NewKeyReader(b)
-	var out TumblingKey
-	out.Key = r.ReadBytes()
+	out := TumblingKey{
+		Key: r.ReadBytes(),
+	}
 	if err := r.Done(); err != nil {
 		return err
 	}
@@ -728,16 +422,9 @@ func (k *TumblingKey) DecodeKey(b []byte) error {
 	return nil
 }
 
-// tumblingPrefix starts the keys of Tumbling values in the backend.
-const tumblingPrefix = "w/Tumbling/"
-
-// tumblingTimerPrefix starts the keys of Tumbling window timers: the window's end, then
-// the key fields, so that due windows are a range scan.
-const tumblingTimerPrefix = "t/Tumbling/"
-
-// tumblingCBOR has Tumbling's fields and tags but none of its methods: it is what
+// tumblingCBOR has Tumbling's fields and tags but none of its methods: what
 // runtime.CBOREncMode and runtime.CBORDecMode encode and decode by reflection,
-// the reference the generated codec matches and the decoder's fallback.
+// the reference the generated codec matches and its fallback.
 type tumblingCBOR Tumbling
 
 // MarshalCBOR encodes v as runtime.CBOREncMode would: the same bytes, faster.
@@ -746,269 +433,149 @@ func (v Tumbling) MarshalCBOR() ([]byte, error) {
 }
 
 // AppendCBOR appends the encoding of v to dst, without allocating when dst has
-// room (fields encoded through the fxamacker modes allocate).
-func (v *Tumbling) AppendCBOR(dst []byte) ([]byte, error) {
+// room.
+func (v Tumbling) AppendCBOR(dst []byte) ([]byte, error) {
 	dst = append(dst, 163)
 	dst = append(dst, "aN"...) // "N"
-	dst = runtime.AppendCBORInt(dst, v.N)
+	dst = stateimpl.AppendCBORInt(dst, v.N)
 	dst = append(dst, "cKey"...) // "Key"
-	dst = runtime.AppendCBORBytes(dst, v.Key)
+	dst = stateimpl.AppendCBORBytes(dst, v.Key)
 	dst = append(dst, "cSum"...) // "Sum"
-	dst = runtime.AppendCBORUint(dst, v.Sum)
+	dst = stateimpl.AppendCBORUint(dst, v.Sum)
 	return dst, nil
 }
 
 // UnmarshalCBOR decodes data into v, replacing it entirely: fields data lacks
 // are zero, keys v lacks are skipped. It yields what runtime.CBORDecMode
-// yields: canonical input takes a fast path, anything else goes to CBORDecMode.
-// After an error, v holds what was decoded before it, as with CBORDecMode.
+// yields, errors included: canonical input takes a fast path, anything else
+// goes to CBORDecMode.
 func (v *Tumbling) UnmarshalCBOR(data []byte) error {
 	*v = Tumbling{}
-	if tumblingDecodeCBOR(v, data, false) {
+	if tumblingDecodeCBOR(v, data, stateimpl.DecodeAll) {
 		return nil
 	}
-	*v = Tumbling{}
-	return runtime.CBORDecMode.Unmarshal(data, (*tumblingCBOR)(v))
+	x := new(tumblingCBOR) // on the slow path only: v itself does not escape
+	err := runtime.CBORDecMode.Unmarshal(data, x)
+	*v = Tumbling(*x)
+	return err
 }
 
 // tumblingDecodeCBOR is UnmarshalCBOR's fast path. It returns false, having
 // decoded part of v, for any input it does not handle: the caller then decodes
-// with runtime.CBORDecMode, which has the last word, errors included. While
-// merging, it skips the key fields (the merge knows them) and, when fields merge
-// by their ops, the last fields (the merge overwrites them).
-func tumblingDecodeCBOR(v *Tumbling, data []byte, merging bool) bool {
-	r := runtime.NewCBORReader(data)
+// with runtime.CBORDecMode, which has the last word. mode says which fields to
+// skip.
+func tumblingDecodeCBOR(v *Tumbling, data []byte, mode stateimpl.DecodeMode) bool {
+	r := stateimpl.NewCBORReader(data)
 	n, ok := r.ReadMapHeader()
 	if !ok {
 		return false
 	}
-	var seen [3]bool
 	for range n {
-		text, num, isText, ok := r.ReadKey()
+		text, ok := r.ReadTextKey()
+		if ok {
+			switch string(text) {
+			case "N":
+				ok = r.Once(0) && stateimpl.ReadInt(&r, &v.N)
+			case "Key":
+				ok = r.Once(1) && stateimpl.ReadBytes(&r, &v.Key, mode&stateimpl.SkipKeys != 0)
+			case "Sum":
+				ok = r.Once(2) && stateimpl.ReadUint(&r, &v.Sum)
+			default:
+				ok = r.Skip()
+			}
+		}
 		if !ok {
 			return false
-		}
-		_ = num
-		if !isText {
-			return false
-		}
-		switch string(text) {
-		case "N":
-			if seen[0] {
-				return false
-			}
-			seen[0] = true
-			x, ok := r.ReadInt(64)
-			if !ok {
-				return false
-			}
-			v.N = x
-		case "Key":
-			if seen[1] {
-				return false
-			}
-			seen[1] = true
-			if merging {
-				if !r.Skip() {
-					return false
-				}
-				break
-			}
-			x, ok := r.ReadBytes()
-			if !ok {
-				return false
-			}
-			v.Key = x
-		case "Sum":
-			if seen[2] {
-				return false
-			}
-			seen[2] = true
-			x, ok := r.ReadUint(64)
-			if !ok {
-				return false
-			}
-			v.Sum = x
-		default:
-			if !r.Skip() {
-				return false
-			}
 		}
 	}
 	return r.Done()
 }
 
-// tumblingMerge merges in into v, field by field: N count, Sum sum.
-func tumblingMerge(v *Tumbling, in *Tumbling) {
+// tumblingDecode decodes a stored Tumbling without its key fields, which the
+// store sets from the key.
+func tumblingDecode(data []byte) (v Tumbling, err error) {
+	if !tumblingDecodeCBOR(&v, data, stateimpl.SkipKeys) {
+		err = v.UnmarshalCBOR(data)
+	}
+	return v, err
+}
+
+// tumblingWithKey returns v with the key fields of k.
+func tumblingWithKey(v Tumbling, k TumblingKey) Tumbling {
+	v.Key = k.Key
+	return v
+}
+
+// tumblingMerge merges in into the stored value old, field by field (N count,
+// Sum sum), and appends the result to dst. Into no value (found false) it
+// stores in as given, with its count fields 1.
+func tumblingMerge(dst, old []byte, found bool, in Tumbling) ([]byte, error) {
+	if !found {
+		in.N = 1
+		return in.AppendCBOR(dst)
+	}
+	var v Tumbling
+	if !tumblingDecodeCBOR(&v, old, stateimpl.DecodeMerge) {
+		if err := v.UnmarshalCBOR(old); err != nil {
+			return dst, stateimpl.Undecodable(err)
+		}
+	}
+	v.Key = in.Key
 	v.N++
 	v.Sum += in.Sum
+	return v.AppendCBOR(dst)
 }
 
-// tumblingMergeFunc returns the update that merges in into the value a backend
-// stores; into a missing key, it stores in as given, with its count fields 1. It
-// encodes into *buf, which the caller owns and reuses.
-func tumblingMergeFunc(in Tumbling, buf *[]byte) runtime.UpdateFunc {
-	return func(old []byte, found bool) ([]byte, bool, error) {
-		v := in
-		if found {
-			// Start from the key alone: the stored value's fields, and zero for those it lacks
-			// (the last fields are skipped: the merge overwrites them).
-			v = Tumbling{Key: in.Key}
-			if !tumblingDecodeCBOR(&v, old, true) {
-				if err := v.UnmarshalCBOR(old); err != nil {
-					return nil, false, runtime.CorruptValue("Tumbling", nil, err)
-				}
-			}
-			tumblingMerge(&v, &in)
-		} else {
-			v.N = 1
-		}
-		b, err := v.AppendCBOR((*buf)[:0])
-		*buf = b
-		return b, err == nil, err
-	}
-}
-
-// TumblingStore keeps Tumbling values per key and per window: tumbling windows of 10s,
-// aligned to the Unix epoch, firing 0s after they end. State keys start
-// with "w/Tumbling/", timer keys with "t/Tumbling/"; the fired watermark is kept under
-// "t/Tumbling:watermark". Create one store per backend and fire it from one place:
-// the store keeps that watermark (see runtime.Windows).
-type TumblingStore struct {
-	w    *runtime.Windows
-	bufs runtime.BufPool
-}
+// TumblingStore keeps Tumbling values per TumblingKey and per window: tumbling
+// windows of 10s, aligned to the Unix epoch, firing as they end. State keys
+// start with "w/Tumbling/", timer keys with "t/Tumbling/"; the fired watermark
+// is kept under "t/Tumbling:watermark". Create one store per backend and fire
+// it from one place. Its methods are stateimpl.WindowStore's.
+type TumblingStore = stateimpl.WindowStore[TumblingKey, Tumbling]
 
 // NewTumblingStore returns a TumblingStore on b.
 func NewTumblingStore(b runtime.Backend) *TumblingStore {
-	return &TumblingStore{w: runtime.NewWindows(b, runtime.WindowSpec{
-		Lateness:    0,
+	return stateimpl.NewWindowStore(b, stateimpl.Schema[TumblingKey, Tumbling]{
+		AppendKey: TumblingKey.AppendKey,
+		Decode:    tumblingDecode,
+		DecodeKey: (*TumblingKey).DecodeKey,
+		Encode:    Tumbling.AppendCBOR,
+		KeyOf:     Tumbling.StateKey,
+		Merge:     tumblingMerge,
+		Name:      "Tumbling",
+		Prefix:    "w/Tumbling/",
+		WithKey:   tumblingWithKey,
+	}, stateimpl.Windowing{
 		Size:        10 * time.Second,
 		Slide:       10 * time.Second,
-		StatePrefix: []byte(tumblingPrefix),
-		TTL:         0,
-		TimerPrefix: []byte(tumblingTimerPrefix),
-	})}
-}
-
-// Add merges v into every window that contains at and has not fired, and
-// returns an error wrapping runtime.ErrLate, dropping v, if all of them have:
-// a window has fired once End+lateness <= the highest watermark FireDue had.
-func (s *TumblingStore) Add(ctx context.Context, at time.Time, v Tumbling) error {
-	fields, err := v.StateKey().AppendKey(make([]byte, 0, 64))
-	if err != nil {
-		return err
-	}
-	buf := s.bufs.Get()
-	err = s.w.Add(ctx, fields, at, tumblingMergeFunc(v, buf))
-	s.bufs.Put(buf)
-	return err
-}
-
-// Get returns the value of k in window w.
-func (s *TumblingStore) Get(ctx context.Context, k TumblingKey, w runtime.Window) (Tumbling, bool, error) {
-	fields, err := k.AppendKey(make([]byte, 0, 64))
-	if err != nil {
-		return Tumbling{}, false, err
-	}
-	raw, ok, err := s.w.Get(ctx, fields, w)
-	if err != nil || !ok {
-		return Tumbling{}, false, err
-	}
-	var v Tumbling
-	if err := v.UnmarshalCBOR(raw); err != nil {
-		return Tumbling{}, false, runtime.CorruptValue("Tumbling", fields, err)
-	}
-	v.Key = k.Key
-	return v, true, nil
-}
-
-// Put replaces the value of k in window w, which must be one of the store's
-// windows and not have fired (else an error wrapping runtime.ErrLate). v's
-// key fields are set from k.
-func (s *TumblingStore) Put(ctx context.Context, k TumblingKey, w runtime.Window, v Tumbling) error {
-	fields, err := k.AppendKey(make([]byte, 0, 64))
-	if err != nil {
-		return err
-	}
-	v.Key = k.Key
-	raw, err := v.AppendCBOR(nil)
-	if err != nil {
-		return err
-	}
-	return s.w.Put(ctx, fields, w, raw)
-}
-
-// Delete deletes the value of k in window w. Its timer stays until the
-// window is due, when FireDue drops it without calling fn.
-func (s *TumblingStore) Delete(ctx context.Context, k TumblingKey, w runtime.Window) error {
-	fields, err := k.AppendKey(make([]byte, 0, 64))
-	if err != nil {
-		return err
-	}
-	return s.w.Delete(ctx, fields, w)
-}
-
-// Windows calls fn for every window of k that holds a value, by start time.
-func (s *TumblingStore) Windows(ctx context.Context, k TumblingKey, fn func(runtime.Window, Tumbling) error) error {
-	fields, err := k.AppendKey(make([]byte, 0, 64))
-	if err != nil {
-		return err
-	}
-	return s.w.Scan(ctx, fields, func(w runtime.Window, raw []byte) error {
-		var v Tumbling
-		if err := v.UnmarshalCBOR(raw); err != nil {
-			return runtime.CorruptValue("Tumbling", fields, err)
-		}
-		v.Key = k.Key
-		return fn(w, v)
+		TimerPrefix: "t/Tumbling/",
 	})
 }
 
-// FireDue calls fn for every window with End+lateness <= watermark, oldest
-// end first, then deletes its value and timer, and returns how many fired. If
-// fn fails, FireDue stops and returns its error; that window fires again
-// next time. A crash between fn and the delete fires it again too: at least once.
-// From then on Add refuses events for the windows due at watermark.
-func (s *TumblingStore) FireDue(ctx context.Context, watermark time.Time, fn func(TumblingKey, runtime.Window, Tumbling) error) (int, error) {
-	return s.w.FireDue(ctx, watermark, func(fields []byte, w runtime.Window, raw []byte) error {
-		var k TumblingKey
-		if err := k.DecodeKey(fields); err != nil {
-			return runtime.CorruptKey("Tumbling", fields, err)
-		}
-		var v Tumbling
-		if err := v.UnmarshalCBOR(raw); err != nil {
-			return runtime.CorruptValue("Tumbling", fields, err)
-		}
-		v.Key = k.Key
-		return fn(k, w, v)
-	})
-}
-
-// HistogramKey is the key of a Histogram: its key fields. Keys encode in field order, so
-// that a store's keys sort by them.
+// HistogramKey is the key of a Histogram: its key fields, which encode in this
+// order, so that a store's keys sort by them.
 type HistogramKey struct {
 	Metric string
 }
 
 // StateKey returns the key of v.
-func (v *Histogram) StateKey() HistogramKey {
+func (v Histogram) StateKey() HistogramKey {
 	return HistogramKey{Metric: v.Metric}
 }
 
-// AppendKey appends the order-preserving encoding of k's fields to dst (see
-// runtime.AppendKeyString). It fails only for a time outside the years 1678-2262.
+// AppendKey appends the order-preserving encoding of k.Metric to dst.
 func (k HistogramKey) AppendKey(dst []byte) ([]byte, error) {
 	dst = runtime.AppendKeyString(dst, k.Metric)
 	return dst, nil
 }
 
-// DecodeKey sets k from an encoding AppendKey made. Anything else is an error
+// DecodeKey sets k from an encoding AppendKey made; anything else is an error
 // wrapping runtime.ErrCorrupt.
 func (k *HistogramKey) DecodeKey(b []byte) error {
 	r := runtime.NewKeyReader(b)
-	var out HistogramKey
-	out.Metric = r.ReadString()
+	out := HistogramKey{
+		Metric: r.ReadString(),
+	}
 	if err := r.Done(); err != nil {
 		return err
 	}
@@ -1016,12 +583,9 @@ func (k *HistogramKey) DecodeKey(b []byte) error {
 	return nil
 }
 
-// histogramPrefix starts the keys of Histogram values in the backend.
-const histogramPrefix = "a/Histogram/"
-
-// histogramCBOR has Histogram's fields and tags but none of its methods: it is what
+// histogramCBOR has Histogram's fields and tags but none of its methods: what
 // runtime.CBOREncMode and runtime.CBORDecMode encode and decode by reflection,
-// the reference the generated codec matches and the decoder's fallback.
+// the reference the generated codec matches and its fallback.
 type histogramCBOR Histogram
 
 // MarshalCBOR encodes v as runtime.CBOREncMode would: the same bytes, faster.
@@ -1031,13 +595,13 @@ func (v Histogram) MarshalCBOR() ([]byte, error) {
 
 // AppendCBOR appends the encoding of v to dst, without allocating when dst has
 // room (fields encoded through the fxamacker modes allocate).
-func (v *Histogram) AppendCBOR(dst []byte) ([]byte, error) {
+func (v Histogram) AppendCBOR(dst []byte) ([]byte, error) {
 	var err error
 	dst = append(dst, 162)
 	dst = append(dst, "fMetric"...) // "Metric"
-	dst = runtime.AppendCBORString(dst, v.Metric)
+	dst = stateimpl.AppendCBORString(dst, v.Metric)
 	dst = append(dst, "gBuckets"...) // "Buckets"
-	if dst, err = runtime.AppendCBORValue(dst, v.Buckets); err != nil {
+	if dst, err = stateimpl.AppendCBORValue(dst, v.Buckets); err != nil {
 		return dst, fmt.Errorf("encoding field Buckets: %w", err)
 	}
 	return dst, nil
@@ -1045,207 +609,103 @@ func (v *Histogram) AppendCBOR(dst []byte) ([]byte, error) {
 
 // UnmarshalCBOR decodes data into v, replacing it entirely: fields data lacks
 // are zero, keys v lacks are skipped. It yields what runtime.CBORDecMode
-// yields: canonical input takes a fast path, anything else goes to CBORDecMode.
-// After an error, v holds what was decoded before it, as with CBORDecMode.
+// yields, errors included: canonical input takes a fast path, anything else
+// goes to CBORDecMode.
 func (v *Histogram) UnmarshalCBOR(data []byte) error {
 	*v = Histogram{}
-	if histogramDecodeCBOR(v, data, false) {
+	if histogramDecodeCBOR(v, data, stateimpl.DecodeAll) {
 		return nil
 	}
-	*v = Histogram{}
-	return runtime.CBORDecMode.Unmarshal(data, (*histogramCBOR)(v))
+	x := new(histogramCBOR) // on the slow path only: v itself does not escape
+	err := runtime.CBORDecMode.Unmarshal(data, x)
+	*v = Histogram(*x)
+	return err
 }
 
 // histogramDecodeCBOR is UnmarshalCBOR's fast path. It returns false, having
 // decoded part of v, for any input it does not handle: the caller then decodes
-// with runtime.CBORDecMode, which has the last word, errors included. While
-// merging, it skips the key fields (the merge knows them) and, when fields merge
-// by their ops, the last fields (the merge overwrites them).
-func histogramDecodeCBOR(v *Histogram, data []byte, merging bool) bool {
-	r := runtime.NewCBORReader(data)
+// with runtime.CBORDecMode, which has the last word. mode says which fields to
+// skip.
+func histogramDecodeCBOR(v *Histogram, data []byte, mode stateimpl.DecodeMode) bool {
+	r := stateimpl.NewCBORReader(data)
 	n, ok := r.ReadMapHeader()
 	if !ok {
 		return false
 	}
-	var seen [2]bool
 	for range n {
-		text, num, isText, ok := r.ReadKey()
+		text, ok := r.ReadTextKey()
+		if ok {
+			switch string(text) {
+			case "Metric":
+				ok = r.Once(0) && stateimpl.ReadString(&r, &v.Metric, mode&stateimpl.SkipKeys != 0)
+			case "Buckets":
+				ok = r.Once(1) && stateimpl.ReadValueCopy(&r, &v.Buckets, false)
+			default:
+				ok = r.Skip()
+			}
+		}
 		if !ok {
 			return false
-		}
-		_ = num
-		if !isText {
-			return false
-		}
-		switch string(text) {
-		case "Metric":
-			if seen[0] {
-				return false
-			}
-			seen[0] = true
-			if merging {
-				if !r.Skip() {
-					return false
-				}
-				break
-			}
-			x, ok := r.ReadString()
-			if !ok {
-				return false
-			}
-			v.Metric = x
-		case "Buckets":
-			if seen[1] {
-				return false
-			}
-			seen[1] = true
-			raw, ok := r.ReadRaw()
-			if !ok || runtime.CBORDecMode.Unmarshal(raw, &v.Buckets) != nil {
-				return false
-			}
-		default:
-			if !r.Skip() {
-				return false
-			}
 		}
 	}
 	return r.Done()
 }
 
-// histogramMerge merges in into v with Histogram's own Merge method.
-func histogramMerge(v *Histogram, in *Histogram) {
-	*v = v.Merge(*in)
-}
-
-// histogramMergeFunc returns the update that merges in into the value a backend
-// stores; into a missing key, it stores in as given. It
-// encodes into *buf, which the caller owns and reuses.
-func histogramMergeFunc(in Histogram, buf *[]byte) runtime.UpdateFunc {
-	return func(old []byte, found bool) ([]byte, bool, error) {
-		v := in
-		if found {
-			// Start from the key alone: the stored value's fields, and zero for those it lacks
-			// (the last fields are skipped: the merge overwrites them).
-			v = Histogram{Metric: in.Metric}
-			if !histogramDecodeCBOR(&v, old, true) {
-				if err := v.UnmarshalCBOR(old); err != nil {
-					return nil, false, runtime.CorruptValue("Histogram", nil, err)
-				}
-			}
-			histogramMerge(&v, &in)
-		} else {
-		}
-		b, err := v.AppendCBOR((*buf)[:0])
-		*buf = b
-		return b, err == nil, err
+// histogramDecode decodes a stored Histogram without its key fields, which the
+// store sets from the key.
+func histogramDecode(data []byte) (v Histogram, err error) {
+	if !histogramDecodeCBOR(&v, data, stateimpl.SkipKeys) {
+		err = v.UnmarshalCBOR(data)
 	}
+	return v, err
 }
 
-// HistogramStore keeps Histogram values by HistogramKey in a runtime.Backend, under the key
-// prefix "a/Histogram/".
-type HistogramStore struct {
-	b    runtime.Backend
-	bufs runtime.BufPool
+// histogramWithKey returns v with the key fields of k.
+func histogramWithKey(v Histogram, k HistogramKey) Histogram {
+	v.Metric = k.Metric
+	return v
 }
+
+// histogramMerge merges in into the stored value old, with Histogram's own
+// Merge method, and appends the result to dst. Into no value (found false) it
+// stores in as given.
+func histogramMerge(dst, old []byte, found bool, in Histogram) ([]byte, error) {
+	if !found {
+		return in.AppendCBOR(dst)
+	}
+	var v Histogram
+	if !histogramDecodeCBOR(&v, old, stateimpl.DecodeMerge) {
+		if err := v.UnmarshalCBOR(old); err != nil {
+			return dst, stateimpl.Undecodable(err)
+		}
+	}
+	v.Metric = in.Metric
+	v = v.Merge(in)
+	return v.AppendCBOR(dst)
+}
+
+// HistogramStore keeps Histogram values by HistogramKey, under the key prefix
+// "a/Histogram/". Merge merges with Histogram's own Merge method. Its methods
+// are stateimpl.AggregateStore's.
+type HistogramStore = stateimpl.AggregateStore[HistogramKey, Histogram]
 
 // NewHistogramStore returns a HistogramStore on b.
 func NewHistogramStore(b runtime.Backend) *HistogramStore {
-	return &HistogramStore{b: b}
-}
-
-// key returns the backend key of k.
-func (s *HistogramStore) key(k HistogramKey) ([]byte, error) {
-	return k.AppendKey(append(make([]byte, 0, 64), histogramPrefix...))
-}
-
-// Get returns the value stored under k.
-func (s *HistogramStore) Get(ctx context.Context, k HistogramKey) (Histogram, bool, error) {
-	key, err := s.key(k)
-	if err != nil {
-		return Histogram{}, false, err
-	}
-	raw, ok, err := s.b.Get(ctx, key)
-	if err != nil || !ok {
-		return Histogram{}, false, err
-	}
-	var v Histogram
-	if err := v.UnmarshalCBOR(raw); err != nil {
-		return Histogram{}, false, runtime.CorruptValue("Histogram", key, err)
-	}
-	v.Metric = k.Metric
-	return v, true, nil
-}
-
-// Put stores v under its key, replacing what was there.
-func (s *HistogramStore) Put(ctx context.Context, v Histogram) error {
-	key, err := s.key(v.StateKey())
-	if err != nil {
-		return err
-	}
-	buf := s.bufs.Get()
-	defer s.bufs.Put(buf)
-	if *buf, err = v.AppendCBOR(*buf); err != nil {
-		return err
-	}
-	return runtime.PutTTL(ctx, s.b, key, *buf, 0)
-}
-
-// Merge merges v into the value stored under its key, atomically: concurrent
-// Merges of one key never lose an update, on any backend (runtime.UpdateTTL).
-func (s *HistogramStore) Merge(ctx context.Context, v Histogram) error {
-	key, err := s.key(v.StateKey())
-	if err != nil {
-		return err
-	}
-	buf := s.bufs.Get()
-	err = runtime.UpdateTTL(ctx, s.b, key, 0, histogramMergeFunc(v, buf))
-	s.bufs.Put(buf)
-	return err
-}
-
-// Delete deletes the value stored under k; a missing key is not an error.
-func (s *HistogramStore) Delete(ctx context.Context, k HistogramKey) error {
-	key, err := s.key(k)
-	if err != nil {
-		return err
-	}
-	return s.b.Delete(ctx, key)
-}
-
-// Scan calls fn for every stored value, in key order. fn returning
-// runtime.SkipAll stops the scan without an error.
-func (s *HistogramStore) Scan(ctx context.Context, fn func(Histogram) error) error {
-	return s.b.Scan(ctx, []byte(histogramPrefix), func(key, raw []byte) error {
-		var k HistogramKey
-		if err := k.DecodeKey(key[len(histogramPrefix):]); err != nil {
-			return runtime.CorruptKey("Histogram", key, err)
-		}
-		var v Histogram
-		if err := v.UnmarshalCBOR(raw); err != nil {
-			return runtime.CorruptValue("Histogram", key, err)
-		}
-		v.Metric = k.Metric
-		return fn(v)
+	return stateimpl.NewAggregateStore(b, stateimpl.Schema[HistogramKey, Histogram]{
+		AppendKey: HistogramKey.AppendKey,
+		Decode:    histogramDecode,
+		DecodeKey: (*HistogramKey).DecodeKey,
+		Encode:    Histogram.AppendCBOR,
+		KeyOf:     Histogram.StateKey,
+		Merge:     histogramMerge,
+		Name:      "Histogram",
+		Prefix:    "a/Histogram/",
+		WithKey:   histogramWithKey,
 	})
 }
 
-// All yields every stored value, in key order; an error ends the sequence.
-func (s *HistogramStore) All(ctx context.Context) iter.Seq2[Histogram, error] {
-	return func(yield func(Histogram, error) bool) {
-		err := s.Scan(ctx, func(v Histogram) error {
-			if !yield(v, nil) {
-				return runtime.SkipAll
-			}
-			return nil
-		})
-		if err != nil {
-			yield(Histogram{}, err)
-		}
-	}
-}
-
-// DeviceKey is the key of a Device: its key fields. Keys encode in field order, so
-// that a store's keys sort by them.
+// DeviceKey is the key of a Device: its key fields, which encode in this order,
+// so that a store's keys sort by them.
 type DeviceKey struct {
 	Site   string
 	Serial []byte
@@ -1256,12 +716,13 @@ type DeviceKey struct {
 }
 
 // StateKey returns the key of v.
-func (v *Device) StateKey() DeviceKey {
+func (v Device) StateKey() DeviceKey {
 	return DeviceKey{Site: v.Site, Serial: v.Serial, Rack: v.Rack, Slot: v.Slot, Spare: v.Spare, Since: v.Since}
 }
 
-// AppendKey appends the order-preserving encoding of k's fields to dst (see
-// runtime.AppendKeyString). It fails only for a time outside the years 1678-2262.
+// AppendKey appends the order-preserving encoding of k.Site, then k.Serial,
+// then k.Rack, then k.Slot, then k.Spare, then k.Since to dst. It fails only
+// for a time outside the years 1678-2262.
 func (k DeviceKey) AppendKey(dst []byte) ([]byte, error) {
 	var err error
 	dst = runtime.AppendKeyString(dst, k.Site)
@@ -1275,17 +736,18 @@ func (k DeviceKey) AppendKey(dst []byte) ([]byte, error) {
 	return dst, nil
 }
 
-// DecodeKey sets k from an encoding AppendKey made. Anything else is an error
+// DecodeKey sets k from an encoding AppendKey made; anything else is an error
 // wrapping runtime.ErrCorrupt.
 func (k *DeviceKey) DecodeKey(b []byte) error {
 	r := runtime.NewKeyReader(b)
-	var out DeviceKey
-	out.Site = r.ReadString()
-	out.Serial = r.ReadBytes()
-	out.Rack = int16(r.ReadInt(16))
-	out.Slot = uint8(r.ReadUint(8))
-	out.Spare = r.ReadBool()
-	out.Since = r.ReadTime()
+	out := DeviceKey{
+		Site:   r.ReadString(),
+		Serial: r.ReadBytes(),
+		Rack:   int16(r.ReadInt(16)),
+		Slot:   uint8(r.ReadUint(8)),
+		Spare:  r.ReadBool(),
+		Since:  r.ReadTime(),
+	}
 	if err := r.Done(); err != nil {
 		return err
 	}
@@ -1293,12 +755,9 @@ func (k *DeviceKey) DecodeKey(b []byte) error {
 	return nil
 }
 
-// devicePrefix starts the keys of Device values in the backend.
-const devicePrefix = "a/Device/"
-
-// deviceCBOR has Device's fields and tags but none of its methods: it is what
+// deviceCBOR has Device's fields and tags but none of its methods: what
 // runtime.CBOREncMode and runtime.CBORDecMode encode and decode by reflection,
-// the reference the generated codec matches and the decoder's fallback.
+// the reference the generated codec matches and its fallback.
 type deviceCBOR Device
 
 // MarshalCBOR encodes v as runtime.CBOREncMode would: the same bytes, faster.
@@ -1308,350 +767,155 @@ func (v Device) MarshalCBOR() ([]byte, error) {
 
 // AppendCBOR appends the encoding of v to dst, without allocating when dst has
 // room (fields encoded through the fxamacker modes allocate).
-func (v *Device) AppendCBOR(dst []byte) ([]byte, error) {
+func (v Device) AppendCBOR(dst []byte) ([]byte, error) {
 	var err error
 	dst = append(dst, 169)
 	dst = append(dst, "dRack"...) // "Rack"
-	dst = runtime.AppendCBORInt(dst, int64(v.Rack))
+	dst = stateimpl.AppendCBORInt(dst, int64(v.Rack))
 	dst = append(dst, "dSite"...) // "Site"
-	dst = runtime.AppendCBORString(dst, v.Site)
+	dst = stateimpl.AppendCBORString(dst, v.Site)
 	dst = append(dst, "dSlot"...) // "Slot"
-	dst = runtime.AppendCBORUint(dst, uint64(v.Slot))
+	dst = stateimpl.AppendCBORUint(dst, uint64(v.Slot))
 	dst = append(dst, "eBoots"...) // "Boots"
-	dst = runtime.AppendCBORUint(dst, uint64(v.Boots))
+	dst = stateimpl.AppendCBORUint(dst, uint64(v.Boots))
 	dst = append(dst, "eSince"...) // "Since"
-	if dst, err = runtime.AppendCBORTime(dst, v.Since); err != nil {
+	if dst, err = stateimpl.AppendCBORTime(dst, v.Since); err != nil {
 		return dst, fmt.Errorf("encoding field Since: %w", err)
 	}
 	dst = append(dst, "eSpare"...) // "Spare"
-	dst = runtime.AppendCBORBool(dst, v.Spare)
+	dst = stateimpl.AppendCBORBool(dst, v.Spare)
 	dst = append(dst, "eTemps"...) // "Temps"
-	if dst, err = runtime.AppendCBORValue(dst, v.Temps); err != nil {
+	if dst, err = stateimpl.AppendCBORValue(dst, v.Temps); err != nil {
 		return dst, fmt.Errorf("encoding field Temps: %w", err)
 	}
 	dst = append(dst, "fLabels"...) // "Labels"
-	if dst, err = runtime.AppendCBORValue(dst, v.Labels); err != nil {
+	if dst, err = stateimpl.AppendCBORValue(dst, v.Labels); err != nil {
 		return dst, fmt.Errorf("encoding field Labels: %w", err)
 	}
 	dst = append(dst, "fSerial"...) // "Serial"
-	dst = runtime.AppendCBORBytes(dst, v.Serial)
+	dst = stateimpl.AppendCBORBytes(dst, v.Serial)
 	return dst, nil
 }
 
 // UnmarshalCBOR decodes data into v, replacing it entirely: fields data lacks
 // are zero, keys v lacks are skipped. It yields what runtime.CBORDecMode
-// yields: canonical input takes a fast path, anything else goes to CBORDecMode.
-// After an error, v holds what was decoded before it, as with CBORDecMode.
+// yields, errors included: canonical input takes a fast path, anything else
+// goes to CBORDecMode.
 func (v *Device) UnmarshalCBOR(data []byte) error {
 	*v = Device{}
-	if deviceDecodeCBOR(v, data, false) {
+	if deviceDecodeCBOR(v, data, stateimpl.DecodeAll) {
 		return nil
 	}
-	*v = Device{}
-	return runtime.CBORDecMode.Unmarshal(data, (*deviceCBOR)(v))
+	x := new(deviceCBOR) // on the slow path only: v itself does not escape
+	err := runtime.CBORDecMode.Unmarshal(data, x)
+	*v = Device(*x)
+	return err
 }
 
 // deviceDecodeCBOR is UnmarshalCBOR's fast path. It returns false, having
 // decoded part of v, for any input it does not handle: the caller then decodes
-// with runtime.CBORDecMode, which has the last word, errors included. While
-// merging, it skips the key fields (the merge knows them) and, when fields merge
-// by their ops, the last fields (the merge overwrites them).
-func deviceDecodeCBOR(v *Device, data []byte, merging bool) bool {
-	r := runtime.NewCBORReader(data)
+// with runtime.CBORDecMode, which has the last word. mode says which fields to
+// skip.
+func deviceDecodeCBOR(v *Device, data []byte, mode stateimpl.DecodeMode) bool {
+	r := stateimpl.NewCBORReader(data)
 	n, ok := r.ReadMapHeader()
 	if !ok {
 		return false
 	}
-	var seen [9]bool
 	for range n {
-		text, num, isText, ok := r.ReadKey()
+		text, ok := r.ReadTextKey()
+		if ok {
+			switch string(text) {
+			case "Rack":
+				ok = r.Once(0) && stateimpl.ReadInt(&r, &v.Rack)
+			case "Site":
+				ok = r.Once(1) && stateimpl.ReadString(&r, &v.Site, mode&stateimpl.SkipKeys != 0)
+			case "Slot":
+				ok = r.Once(2) && stateimpl.ReadUint(&r, &v.Slot)
+			case "Boots":
+				ok = r.Once(3) && stateimpl.ReadUint(&r, &v.Boots)
+			case "Since":
+				ok = r.Once(4) && stateimpl.ReadTime(&r, &v.Since)
+			case "Spare":
+				ok = r.Once(5) && stateimpl.ReadBool(&r, &v.Spare)
+			case "Temps":
+				ok = r.Once(6) && stateimpl.ReadValue(&r, &v.Temps, mode&stateimpl.SkipLast != 0)
+			case "Labels":
+				ok = r.Once(7) && stateimpl.ReadValue(&r, &v.Labels, false)
+			case "Serial":
+				ok = r.Once(8) && stateimpl.ReadBytes(&r, &v.Serial, mode&stateimpl.SkipKeys != 0)
+			default:
+				ok = r.Skip()
+			}
+		}
 		if !ok {
 			return false
-		}
-		_ = num
-		if !isText {
-			return false
-		}
-		switch string(text) {
-		case "Rack":
-			if seen[0] {
-				return false
-			}
-			seen[0] = true
-			if merging {
-				if !r.Skip() {
-					return false
-				}
-				break
-			}
-			x, ok := r.ReadInt(16)
-			if !ok {
-				return false
-			}
-			v.Rack = int16(x)
-		case "Site":
-			if seen[1] {
-				return false
-			}
-			seen[1] = true
-			if merging {
-				if !r.Skip() {
-					return false
-				}
-				break
-			}
-			x, ok := r.ReadString()
-			if !ok {
-				return false
-			}
-			v.Site = x
-		case "Slot":
-			if seen[2] {
-				return false
-			}
-			seen[2] = true
-			if merging {
-				if !r.Skip() {
-					return false
-				}
-				break
-			}
-			x, ok := r.ReadUint(8)
-			if !ok {
-				return false
-			}
-			v.Slot = uint8(x)
-		case "Boots":
-			if seen[3] {
-				return false
-			}
-			seen[3] = true
-			x, ok := r.ReadUint(32)
-			if !ok {
-				return false
-			}
-			v.Boots = uint32(x)
-		case "Since":
-			if seen[4] {
-				return false
-			}
-			seen[4] = true
-			if merging {
-				if !r.Skip() {
-					return false
-				}
-				break
-			}
-			x, ok := r.ReadTime()
-			if !ok {
-				return false
-			}
-			v.Since = x
-		case "Spare":
-			if seen[5] {
-				return false
-			}
-			seen[5] = true
-			if merging {
-				if !r.Skip() {
-					return false
-				}
-				break
-			}
-			x, ok := r.ReadBool()
-			if !ok {
-				return false
-			}
-			v.Spare = x
-		case "Temps":
-			if seen[6] {
-				return false
-			}
-			seen[6] = true
-			if merging {
-				if !r.Skip() {
-					return false
-				}
-				break
-			}
-			raw, ok := r.ReadRaw()
-			if !ok || runtime.CBORDecMode.Unmarshal(raw, &v.Temps) != nil {
-				return false
-			}
-		case "Labels":
-			if seen[7] {
-				return false
-			}
-			seen[7] = true
-			raw, ok := r.ReadRaw()
-			if !ok || runtime.CBORDecMode.Unmarshal(raw, &v.Labels) != nil {
-				return false
-			}
-		case "Serial":
-			if seen[8] {
-				return false
-			}
-			seen[8] = true
-			if merging {
-				if !r.Skip() {
-					return false
-				}
-				break
-			}
-			x, ok := r.ReadBytes()
-			if !ok {
-				return false
-			}
-			v.Serial = x
-		default:
-			if !r.Skip() {
-				return false
-			}
 		}
 	}
 	return r.Done()
 }
 
-// deviceMerge merges in into v, field by field: Temps last, Labels first, Boots count.
-func deviceMerge(v *Device, in *Device) {
-	v.Temps = in.Temps
-	v.Boots++
-}
-
-// deviceMergeFunc returns the update that merges in into the value a backend
-// stores; into a missing key, it stores in as given, with its count fields 1. It
-// encodes into *buf, which the caller owns and reuses.
-func deviceMergeFunc(in Device, buf *[]byte) runtime.UpdateFunc {
-	return func(old []byte, found bool) ([]byte, bool, error) {
-		v := in
-		if found {
-			// Start from the key alone: the stored value's fields, and zero for those it lacks
-			// (the last fields are skipped: the merge overwrites them).
-			v = Device{Site: in.Site, Serial: in.Serial, Rack: in.Rack, Slot: in.Slot, Spare: in.Spare, Since: in.Since}
-			if !deviceDecodeCBOR(&v, old, true) {
-				if err := v.UnmarshalCBOR(old); err != nil {
-					return nil, false, runtime.CorruptValue("Device", nil, err)
-				}
-			}
-			deviceMerge(&v, &in)
-		} else {
-			v.Boots = 1
-		}
-		b, err := v.AppendCBOR((*buf)[:0])
-		*buf = b
-		return b, err == nil, err
+// deviceDecode decodes a stored Device without its key fields, which the store
+// sets from the key.
+func deviceDecode(data []byte) (v Device, err error) {
+	if !deviceDecodeCBOR(&v, data, stateimpl.SkipKeys) {
+		err = v.UnmarshalCBOR(data)
 	}
+	return v, err
 }
 
-// DeviceStore keeps Device values by DeviceKey in a runtime.Backend, under the key
-// prefix "a/Device/".
-type DeviceStore struct {
-	b    runtime.Backend
-	bufs runtime.BufPool
-}
-
-// NewDeviceStore returns a DeviceStore on b.
-func NewDeviceStore(b runtime.Backend) *DeviceStore {
-	return &DeviceStore{b: b}
-}
-
-// key returns the backend key of k.
-func (s *DeviceStore) key(k DeviceKey) ([]byte, error) {
-	return k.AppendKey(append(make([]byte, 0, 64), devicePrefix...))
-}
-
-// Get returns the value stored under k.
-func (s *DeviceStore) Get(ctx context.Context, k DeviceKey) (Device, bool, error) {
-	key, err := s.key(k)
-	if err != nil {
-		return Device{}, false, err
-	}
-	raw, ok, err := s.b.Get(ctx, key)
-	if err != nil || !ok {
-		return Device{}, false, err
-	}
-	var v Device
-	if err := v.UnmarshalCBOR(raw); err != nil {
-		return Device{}, false, runtime.CorruptValue("Device", key, err)
-	}
+// deviceWithKey returns v with the key fields of k.
+func deviceWithKey(v Device, k DeviceKey) Device {
 	v.Site = k.Site
 	v.Serial = k.Serial
 	v.Rack = k.Rack
 	v.Slot = k.Slot
 	v.Spare = k.Spare
 	v.Since = k.Since
-	return v, true, nil
+	return v
 }
 
-// Put stores v under its key, replacing what was there.
-func (s *DeviceStore) Put(ctx context.Context, v Device) error {
-	key, err := s.key(v.StateKey())
-	if err != nil {
-		return err
+// deviceMerge merges in into the stored value old, field by field (Temps last,
+// Labels first, Boots count), and appends the result to dst. Into no value
+// (found false) it stores in as given, with its count fields 1.
+func deviceMerge(dst, old []byte, found bool, in Device) ([]byte, error) {
+	if !found {
+		in.Boots = 1
+		return in.AppendCBOR(dst)
 	}
-	buf := s.bufs.Get()
-	defer s.bufs.Put(buf)
-	if *buf, err = v.AppendCBOR(*buf); err != nil {
-		return err
-	}
-	return runtime.PutTTL(ctx, s.b, key, *buf, 0)
-}
-
-// Merge merges v into the value stored under its key, atomically: concurrent
-// Merges of one key never lose an update, on any backend (runtime.UpdateTTL).
-func (s *DeviceStore) Merge(ctx context.Context, v Device) error {
-	key, err := s.key(v.StateKey())
-	if err != nil {
-		return err
-	}
-	buf := s.bufs.Get()
-	err = runtime.UpdateTTL(ctx, s.b, key, 0, deviceMergeFunc(v, buf))
-	s.bufs.Put(buf)
-	return err
-}
-
-// Delete deletes the value stored under k; a missing key is not an error.
-func (s *DeviceStore) Delete(ctx context.Context, k DeviceKey) error {
-	key, err := s.key(k)
-	if err != nil {
-		return err
-	}
-	return s.b.Delete(ctx, key)
-}
-
-// Scan calls fn for every stored value, in key order. fn returning
-// runtime.SkipAll stops the scan without an error.
-func (s *DeviceStore) Scan(ctx context.Context, fn func(Device) error) error {
-	return s.b.Scan(ctx, []byte(devicePrefix), func(key, raw []byte) error {
-		var k DeviceKey
-		if err := k.DecodeKey(key[len(devicePrefix):]); err != nil {
-			return runtime.CorruptKey("Device", key, err)
+	var v Device
+	if !deviceDecodeCBOR(&v, old, stateimpl.DecodeMerge) {
+		if err := v.UnmarshalCBOR(old); err != nil {
+			return dst, stateimpl.Undecodable(err)
 		}
-		var v Device
-		if err := v.UnmarshalCBOR(raw); err != nil {
-			return runtime.CorruptValue("Device", key, err)
-		}
-		v.Site = k.Site
-		v.Serial = k.Serial
-		v.Rack = k.Rack
-		v.Slot = k.Slot
-		v.Spare = k.Spare
-		v.Since = k.Since
-		return fn(v)
+	}
+	v.Site = in.Site
+	v.Serial = in.Serial
+	v.Rack = in.Rack
+	v.Slot = in.Slot
+	v.Spare = in.Spare
+	v.Since = in.Since
+	v.Temps = in.Temps
+	v.Boots++
+	return v.AppendCBOR(dst)
+}
+
+// DeviceStore keeps Device values by DeviceKey, under the key prefix
+// "a/Device/". Merge merges field by field: Temps last, Labels first, Boots
+// count. Its methods are stateimpl.AggregateStore's.
+type DeviceStore = stateimpl.AggregateStore[DeviceKey, Device]
+
+// NewDeviceStore returns a DeviceStore on b.
+func NewDeviceStore(b runtime.Backend) *DeviceStore {
+	return stateimpl.NewAggregateStore(b, stateimpl.Schema[DeviceKey, Device]{
+		AppendKey: DeviceKey.AppendKey,
+		Decode:    deviceDecode,
+		DecodeKey: (*DeviceKey).DecodeKey,
+		Encode:    Device.AppendCBOR,
+		KeyOf:     Device.StateKey,
+		Merge:     deviceMerge,
+		Name:      "Device",
+		Prefix:    "a/Device/",
+		WithKey:   deviceWithKey,
 	})
-}
-
-// All yields every stored value, in key order; an error ends the sequence.
-func (s *DeviceStore) All(ctx context.Context) iter.Seq2[Device, error] {
-	return func(yield func(Device, error) bool) {
-		err := s.Scan(ctx, func(v Device) error {
-			if !yield(v, nil) {
-				return runtime.SkipAll
-			}
-			return nil
-		})
-		if err != nil {
-			yield(Device{}, err)
-		}
-	}
 }

@@ -216,7 +216,7 @@ func TestCorruptValue(t *testing.T) {
 	each(t, func(t *testing.T, open func(testing.TB) runtime.Backend) {
 		b := open(t)
 		s := NewModelLatencyStore(b)
-		key, _ := ModelLatencyKey{"t", "m"}.AppendKey([]byte(modelLatencyPrefix))
+		key, _ := ModelLatencyKey{"t", "m"}.AppendKey([]byte("a/ModelLatency/"))
 		if err := b.Put(ctx, key, []byte{0xff, 0x00}); err != nil {
 			t.Fatal(err)
 		}
@@ -226,7 +226,7 @@ func TestCorruptValue(t *testing.T) {
 		if err := s.Merge(ctx, ModelLatency{Tenant: "t", Model: "m"}); !errors.Is(err, runtime.ErrCorrupt) {
 			t.Errorf("Merge into a corrupt value: %v, want ErrCorrupt", err)
 		}
-		if err := b.Put(ctx, []byte(modelLatencyPrefix+"\x00\x07"), []byte{0xa0}); err != nil {
+		if err := b.Put(ctx, []byte("a/ModelLatency/"+"\x00\x07"), []byte{0xa0}); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.Scan(ctx, func(ModelLatency) error { return nil }); !errors.Is(err, runtime.ErrCorrupt) {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/statekit/statekit/backends/memory"
 	"github.com/statekit/statekit/runtime"
+	"github.com/statekit/statekit/runtime/stateimpl"
 )
 
 // modelWindow is one window of one key in the reference model.
@@ -60,7 +61,7 @@ func TestWindowsMatchModel(t *testing.T) {
 		sp := spec(size, slide, lateness)
 		b := memory.New(memory.Options{})
 		defer b.Close()
-		w := runtime.NewWindows(b, sp)
+		w := stateimpl.NewWindows(b, sp)
 		model := modelState{windows: map[modelWindow][]uint64{}, mark: math.MinInt64}
 		type saved struct {
 			entries []runtime.Entry
@@ -146,7 +147,7 @@ func TestWindowsMatchModel(t *testing.T) {
 				model = c.model.clone()
 			},
 			"restart": func(*rapid.T) {
-				w = runtime.NewWindows(b, sp)
+				w = stateimpl.NewWindows(b, sp)
 			},
 			"": func(rt *rapid.T) {
 				// Every window of the model holds its events, no more.

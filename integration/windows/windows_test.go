@@ -1,4 +1,4 @@
-// Package windows_test attacks the window engine (runtime.Windows) under
+// Package windows_test attacks the window engine (stateimpl.Windows) under
 // generated stores: lateness boundaries, concurrent Add and FireDue, a fired
 // watermark that survives restarts and restores, and a reference model.
 package windows_test
@@ -26,6 +26,7 @@ import (
 	"github.com/statekit/statekit/backends/memory"
 	"github.com/statekit/statekit/checkpoint"
 	"github.com/statekit/statekit/runtime"
+	"github.com/statekit/statekit/runtime/stateimpl"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -52,8 +53,8 @@ var backends = []struct {
 	}},
 }
 
-func spec(size, slide, lateness time.Duration) runtime.WindowSpec {
-	return runtime.WindowSpec{
+func spec(size, slide, lateness time.Duration) stateimpl.WindowSpec {
+	return stateimpl.WindowSpec{
 		Size: size, Slide: slide, Lateness: lateness,
 		StatePrefix: []byte("w/T/"), TimerPrefix: []byte("t/T/"),
 	}
@@ -75,7 +76,7 @@ func idsOf(v []byte) []uint64 {
 	return out
 }
 
-func fireAll(t testing.TB, w *runtime.Windows, wm time.Time) map[runtime.Window][]uint64 {
+func fireAll(t testing.TB, w *stateimpl.Windows, wm time.Time) map[runtime.Window][]uint64 {
 	t.Helper()
 	got := map[runtime.Window][]uint64{}
 	if _, err := w.FireDue(ctx, wm, func(_ []byte, win runtime.Window, v []byte) error {
@@ -90,7 +91,7 @@ func fireAll(t testing.TB, w *runtime.Windows, wm time.Time) map[runtime.Window]
 func TestSpecValidate(t *testing.T) {
 	tests := []struct {
 		name string
-		spec runtime.WindowSpec
+		spec stateimpl.WindowSpec
 		ok   bool
 	}{
 		{"tumbling", spec(time.Minute, time.Minute, 5*time.Second), true},
@@ -98,42 +99,42 @@ func TestSpecValidate(t *testing.T) {
 		{"1001 windows per event", spec(1001*time.Second, time.Second, 0), false},
 		{"size/slide rounded up past 1000", spec(1000*time.Second+1, time.Second, 0), false},
 		{"a day sliding by 1ns", spec(24*time.Hour, time.Nanosecond, 0), false},
-		{"ttl = size+lateness: expires as the window fires", func() runtime.WindowSpec {
+		{"ttl = size+lateness: expires as the window fires", func() stateimpl.WindowSpec {
 			s := spec(time.Minute, time.Minute, 5*time.Second)
 			s.TTL = 65 * time.Second
 			return s
 		}(), false},
-		{"ttl > size+lateness", func() runtime.WindowSpec {
+		{"ttl > size+lateness", func() stateimpl.WindowSpec {
 			s := spec(time.Minute, time.Minute, 5*time.Second)
 			s.TTL = 65*time.Second + 1
 			return s
 		}(), true},
-		{"ttl < size+lateness", func() runtime.WindowSpec {
+		{"ttl < size+lateness", func() stateimpl.WindowSpec {
 			s := spec(time.Minute, time.Minute, 5*time.Second)
 			s.TTL = time.Minute
 			return s
 		}(), false},
-		{"ttl with a huge lateness", func() runtime.WindowSpec {
+		{"ttl with a huge lateness", func() stateimpl.WindowSpec {
 			s := spec(time.Minute, time.Minute, math.MaxInt64)
 			s.TTL = time.Hour
 			return s
 		}(), false},
-		{"timer prefix without a slash", func() runtime.WindowSpec {
+		{"timer prefix without a slash", func() stateimpl.WindowSpec {
 			s := spec(time.Minute, time.Minute, 0)
 			s.TimerPrefix = []byte("timers")
 			return s
 		}(), false},
-		{"explicit watermark key", func() runtime.WindowSpec {
+		{"explicit watermark key", func() stateimpl.WindowSpec {
 			s := spec(time.Minute, time.Minute, 0)
 			s.TimerPrefix, s.WatermarkKey = []byte("timers"), []byte("mark")
 			return s
 		}(), true},
-		{"watermark key under the timers", func() runtime.WindowSpec {
+		{"watermark key under the timers", func() stateimpl.WindowSpec {
 			s := spec(time.Minute, time.Minute, 0)
 			s.WatermarkKey = []byte("t/T/mark")
 			return s
 		}(), false},
-		{"overlapping prefixes", func() runtime.WindowSpec {
+		{"overlapping prefixes", func() stateimpl.WindowSpec {
 			s := spec(time.Minute, time.Minute, 0)
 			s.TimerPrefix = []byte("w/T/t/")
 			return s
@@ -187,7 +188,7 @@ func TestLateBoundaries(t *testing.T) {
 				} {
 					b := memory.New(memory.Options{})
 					defer b.Close()
-					w := runtime.NewWindows(b, spec(sp.size, sp.slide, sp.lateness))
+					w := stateimpl.NewWindows(b, spec(sp.size, sp.slide, sp.lateness))
 					if _, err := w.FireDue(ctx, c.wm, func([]byte, runtime.Window, []byte) error { return nil }); err != nil {
 						t.Fatal(err)
 					}
@@ -216,7 +217,7 @@ func TestLateBoundaries(t *testing.T) {
 				// Firing: nothing at End+lateness-1ns, the oldest window at End+lateness.
 				b := memory.New(memory.Options{})
 				defer b.Close()
-				w := runtime.NewWindows(b, spec(sp.size, sp.slide, sp.lateness))
+				w := stateimpl.NewWindows(b, spec(sp.size, sp.slide, sp.lateness))
 				if err := w.Add(ctx, []byte("k"), event, addID(1)); err != nil {
 					t.Fatal(err)
 				}
@@ -237,7 +238,7 @@ func TestLatenessCountedOnce(t *testing.T) {
 	b := memory.New(memory.Options{})
 	defer b.Close()
 	ms := time.Millisecond
-	w := runtime.NewWindows(b, spec(2*ms, 2*ms, 2*ms))
+	w := stateimpl.NewWindows(b, spec(2*ms, 2*ms, 2*ms))
 	epoch := time.Unix(0, 0)
 	if err := w.Add(ctx, []byte("k"), epoch.Add(ms), addID(1)); err != nil {
 		t.Fatal(err)
@@ -260,7 +261,7 @@ func TestWatermarkSurvives(t *testing.T) {
 	sp := spec(10*time.Second, 10*time.Second, time.Second)
 	t0 := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	wm := t0.Add(11 * time.Second) // [t0, t0+10s) has fired
-	late := func(t *testing.T, w *runtime.Windows) {
+	late := func(t *testing.T, w *stateimpl.Windows) {
 		t.Helper()
 		if err := w.Add(ctx, []byte("k"), t0.Add(time.Second), addID(9)); !errors.Is(err, runtime.ErrLate) {
 			t.Fatalf("Add into a window fired before: %v, want ErrLate", err)
@@ -273,14 +274,14 @@ func TestWatermarkSurvives(t *testing.T) {
 		t.Run(be.name, func(t *testing.T) {
 			dir := t.TempDir()
 			b := be.open(t, dir)
-			w := runtime.NewWindows(b, sp)
+			w := stateimpl.NewWindows(b, sp)
 			if err := w.Add(ctx, []byte("k"), t0, addID(1)); err != nil {
 				t.Fatal(err)
 			}
 			if got := fireAll(t, w, wm); len(got) != 1 {
 				t.Fatalf("fired %v", got)
 			}
-			late(t, runtime.NewWindows(b, sp)) // a second store, a restart of the process
+			late(t, stateimpl.NewWindows(b, sp)) // a second store, a restart of the process
 			snap := b.(runtime.Snapshotter).Snapshot(ctx)
 			var saved []runtime.Entry
 			for e, err := range snap {
@@ -293,12 +294,12 @@ func TestWatermarkSurvives(t *testing.T) {
 			if err := fresh.(runtime.Snapshotter).Restore(ctx, entries(saved)); err != nil {
 				t.Fatal(err)
 			}
-			late(t, runtime.NewWindows(fresh, sp)) // restored elsewhere
+			late(t, stateimpl.NewWindows(fresh, sp)) // restored elsewhere
 			if be.name == "badger" {
 				if err := b.Close(); err != nil {
 					t.Fatal(err)
 				}
-				late(t, runtime.NewWindows(be.open(t, dir), sp)) // reopened
+				late(t, stateimpl.NewWindows(be.open(t, dir), sp)) // reopened
 			}
 		})
 	}
@@ -313,7 +314,7 @@ func TestRestoreUnderLiveStore(t *testing.T) {
 	for _, be := range backends {
 		t.Run(be.name, func(t *testing.T) {
 			b := be.open(t, t.TempDir())
-			w := runtime.NewWindows(b, sp)
+			w := stateimpl.NewWindows(b, sp)
 			if err := w.Add(ctx, []byte("k"), t0, addID(1)); err != nil {
 				t.Fatal(err)
 			}
@@ -350,7 +351,7 @@ func TestCorruptWatermark(t *testing.T) {
 	if err := b.Put(ctx, []byte("t/T:watermark"), []byte("garbage")); err != nil {
 		t.Fatal(err)
 	}
-	w := runtime.NewWindows(b, spec(10, 10, 0))
+	w := stateimpl.NewWindows(b, spec(10, 10, 0))
 	err := w.Add(ctx, []byte("k"), time.Unix(0, 0), addID(1))
 	var re *runtime.Error
 	if !errors.Is(err, runtime.ErrCorrupt) || !errors.As(err, &re) || string(re.Key) != "t/T:watermark" {
@@ -367,7 +368,7 @@ func TestCorruptWatermark(t *testing.T) {
 func TestConcurrentAddAndFire(t *testing.T) {
 	specs := []struct {
 		name string
-		spec runtime.WindowSpec
+		spec stateimpl.WindowSpec
 	}{
 		{"tumbling", spec(10*time.Millisecond, 10*time.Millisecond, 2*time.Millisecond)},
 		{"sliding", spec(10*time.Millisecond, 4*time.Millisecond, 3*time.Millisecond)},
@@ -381,7 +382,7 @@ func TestConcurrentAddAndFire(t *testing.T) {
 			t.Run(be.name+"/"+sp.name, func(t *testing.T) {
 				events := perAdder[be.name]
 				b := be.open(t, t.TempDir())
-				w := runtime.NewWindows(b, sp.spec)
+				w := stateimpl.NewWindows(b, sp.spec)
 				var wm atomic.Int64 // the watermark, in ms after the epoch
 				const adders, keys = 4, 5
 				var accepted [adders]map[uint64]time.Time
@@ -515,7 +516,7 @@ func TestConcurrentAddAndFire(t *testing.T) {
 }
 
 // checkTimers fails if any window state of sp on b has no timer.
-func checkTimers(t *testing.T, b runtime.Backend, sp runtime.WindowSpec) {
+func checkTimers(t *testing.T, b runtime.Backend, sp stateimpl.WindowSpec) {
 	t.Helper()
 	err := b.Scan(ctx, sp.StatePrefix, func(k, _ []byte) error {
 		fields := k[len(sp.StatePrefix) : len(k)-8]
@@ -559,7 +560,7 @@ func TestTTLCoversTheWindow(t *testing.T) {
 		clock.Set(t0)
 		sp := spec(time.Minute, time.Minute, 5*time.Second)
 		sp.TTL = 66 * time.Second
-		w := runtime.NewWindows(b, sp)
+		w := stateimpl.NewWindows(b, sp)
 		for i, at := range []time.Duration{time.Second, 50 * time.Second} {
 			clock.Set(t0.Add(at))
 			if err := w.Add(ctx, []byte("u"), t0.Add(at), addID(uint64(i))); err != nil {
@@ -583,7 +584,7 @@ func TestWatermarkInCheckpoint(t *testing.T) {
 	for _, be := range backends {
 		t.Run(be.name, func(t *testing.T) {
 			src := be.open(t, t.TempDir())
-			w := runtime.NewWindows(src, sp)
+			w := stateimpl.NewWindows(src, sp)
 			if err := w.Add(ctx, []byte("k"), t0, addID(1)); err != nil {
 				t.Fatal(err)
 			}
@@ -604,7 +605,7 @@ func TestWatermarkInCheckpoint(t *testing.T) {
 				if _, err := r.RestoreLatest(ctx); err != nil {
 					t.Fatal(err)
 				}
-				if err := runtime.NewWindows(dst, sp).Add(ctx, []byte("k"), t0.Add(time.Second), addID(2)); !errors.Is(err, runtime.ErrLate) {
+				if err := stateimpl.NewWindows(dst, sp).Add(ctx, []byte("k"), t0.Add(time.Second), addID(2)); !errors.Is(err, runtime.ErrLate) {
 					t.Fatalf("restored into %s: Add into a fired window: %v, want ErrLate", into.name, err)
 				}
 			}

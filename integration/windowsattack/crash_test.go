@@ -14,6 +14,7 @@ import (
 	"github.com/statekit/statekit/backends/badger"
 	"github.com/statekit/statekit/internal/testproc"
 	"github.com/statekit/statekit/runtime"
+	"github.com/statekit/statekit/runtime/stateimpl"
 )
 
 const crashEnv = "HOSTILE7_CRASH_DIR"
@@ -36,7 +37,7 @@ func crashChild(arg string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	w := runtime.NewWindows(b, crashSpec)
+	w := stateimpl.NewWindows(b, crashSpec)
 	out := bufio.NewWriter(os.Stdout)
 	for at := from; ; at += 37e3 {
 		err := w.Add(ctx, []byte("k"), time.Unix(0, at), addN)
@@ -90,7 +91,7 @@ func TestHeldKill9Badger(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	w := runtime.NewWindows(b, crashSpec)
+	w := stateimpl.NewWindows(b, crashSpec)
 	if _, err := w.FireDue(ctx, time.Unix(0, last+1e9), func(_ []byte, win runtime.Window, v []byte) error {
 		s := win.Start.UnixNano()
 		best[s] = max(best[s], int(binary.BigEndian.Uint64(v)))

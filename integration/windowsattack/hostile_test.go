@@ -14,12 +14,13 @@ import (
 	"github.com/statekit/statekit/backends/memory"
 	"github.com/statekit/statekit/integration/stores"
 	"github.com/statekit/statekit/runtime"
+	"github.com/statekit/statekit/runtime/stateimpl"
 )
 
 var ctx = context.Background()
 
-func spec(size, slide, late, ttl time.Duration) runtime.WindowSpec {
-	return runtime.WindowSpec{Size: size, Slide: slide, Lateness: late, TTL: ttl,
+func spec(size, slide, late, ttl time.Duration) stateimpl.WindowSpec {
+	return stateimpl.WindowSpec{Size: size, Slide: slide, Lateness: late, TTL: ttl,
 		StatePrefix: []byte("w/H/"), TimerPrefix: []byte("t/H/")}
 }
 
@@ -41,7 +42,7 @@ func TestTTLMinimumFiresAtDueInstant(t *testing.T) {
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	clk := runtime.NewManualClock(start)
 	b := memory.New(memory.Options{Clock: clk})
-	w := runtime.NewWindows(b, spec(time.Minute, time.Minute, 5*time.Second, time.Minute+5*time.Second+1))
+	w := stateimpl.NewWindows(b, spec(time.Minute, time.Minute, 5*time.Second, time.Minute+5*time.Second+1))
 	if err := w.Add(ctx, []byte("k"), start, add1); err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +81,7 @@ func TestBackendDefaultTTLShorterThanWindowIsRefused(t *testing.T) {
 // refused (End+lateness <= W) — and no FireDue can ever fire it.
 func TestWatermarkBeyondInt64NanosIsTheEndOfTime(t *testing.T) {
 	b := memory.New(memory.Options{})
-	w := runtime.NewWindows(b, spec(time.Second, time.Second, time.Hour, 0))
+	w := stateimpl.NewWindows(b, spec(time.Second, time.Second, time.Hour, 0))
 	far := time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)
 	if _, err := w.FireDue(ctx, far, func([]byte, runtime.Window, []byte) error { return nil }); err != nil {
 		t.Fatal(err)

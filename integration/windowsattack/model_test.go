@@ -8,6 +8,7 @@ import (
 
 	"github.com/statekit/statekit/backends/memory"
 	"github.com/statekit/statekit/runtime"
+	"github.com/statekit/statekit/runtime/stateimpl"
 )
 
 // Random Add/FireDue/restart against a brute-force model, negative times,
@@ -20,7 +21,7 @@ func TestModelLateRuleBoundaries(t *testing.T) {
 		late := time.Duration(r.Intn(5)) * time.Nanosecond
 		sp := spec(size, slide, late, 0)
 		b := memory.New(memory.Options{})
-		w := runtime.NewWindows(b, sp)
+		w := stateimpl.NewWindows(b, sp)
 		W := int64(-1 << 62)
 		have := false
 		want := map[[2]int64]int{} // window start,end -> accepted
@@ -48,7 +49,7 @@ func TestModelLateRuleBoundaries(t *testing.T) {
 					W, have = wm, true
 				}
 			case 1:
-				w = runtime.NewWindows(b, sp) // restart
+				w = stateimpl.NewWindows(b, sp) // restart
 			default:
 				at := base + int64(r.Intn(80))
 				var wins []int64

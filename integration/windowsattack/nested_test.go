@@ -7,11 +7,12 @@ import (
 	"github.com/statekit/statekit/backends/badger"
 	"github.com/statekit/statekit/backends/memory"
 	"github.com/statekit/statekit/runtime"
+	"github.com/statekit/statekit/runtime/stateimpl"
 )
 
 func nested(t *testing.T, b runtime.Backend) {
 	sp := spec(time.Nanosecond*10, time.Nanosecond*10, 0, 0)
-	w := runtime.NewWindows(b, sp)
+	w := stateimpl.NewWindows(b, sp)
 	for i := 0; i < 2000; i++ {
 		if err := w.Add(ctx, []byte{'k', byte(i % 7)}, time.Unix(0, int64(i)), add1); err != nil {
 			t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"github.com/statekit/statekit/backends/badger"
 	"github.com/statekit/statekit/backends/memory"
 	"github.com/statekit/statekit/runtime"
+	"github.com/statekit/statekit/runtime/stateimpl"
 )
 
 // TestRestoreUnderLiveStoreFiresOnce on Badger.
@@ -19,7 +20,7 @@ func TestBadgerRestoreUnderLiveStoreFiresOnce(t *testing.T) {
 	x := time.Unix(0, 5e6)
 	nop := func([]byte, runtime.Window, []byte) error { return nil }
 	src := memory.New(memory.Options{})
-	ws := runtime.NewWindows(src, sp)
+	ws := stateimpl.NewWindows(src, sp)
 	if err := ws.Add(ctx, []byte("k"), x, add1); err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +38,7 @@ func TestBadgerRestoreUnderLiveStoreFiresOnce(t *testing.T) {
 		if err := b.Restore(ctx, seq(nil)); err != nil { // empty: W none
 			t.Fatal(err)
 		}
-		w := runtime.NewWindows(b, sp)
+		w := stateimpl.NewWindows(b, sp)
 		if _, err := w.Watermark(ctx); err != nil {
 			t.Fatal(err)
 		}

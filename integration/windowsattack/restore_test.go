@@ -11,6 +11,7 @@ import (
 
 	"github.com/statekit/statekit/backends/memory"
 	"github.com/statekit/statekit/runtime"
+	"github.com/statekit/statekit/runtime/stateimpl"
 )
 
 func collect(t *testing.T, b *memory.Backend) []runtime.Entry {
@@ -48,7 +49,7 @@ func TestRestoreUnderLiveStoreFiresOnce(t *testing.T) {
 
 	// The checkpoint: X accepted and fired, W = 10ms.
 	src := memory.New(memory.Options{})
-	ws := runtime.NewWindows(src, sp)
+	ws := stateimpl.NewWindows(src, sp)
 	if err := ws.Add(ctx, []byte("k"), x, add1); err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +61,7 @@ func TestRestoreUnderLiveStoreFiresOnce(t *testing.T) {
 	deadline := time.Now().Add(4 * time.Second)
 	for iter := 0; time.Now().Before(deadline); iter++ {
 		b := memory.New(memory.Options{})
-		w := runtime.NewWindows(b, sp)
+		w := stateimpl.NewWindows(b, sp)
 		if _, err := w.Watermark(ctx); err != nil { // load W (none) now
 			t.Fatal(err)
 		}

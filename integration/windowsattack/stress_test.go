@@ -12,6 +12,7 @@ import (
 	"github.com/statekit/statekit/backends/badger"
 	"github.com/statekit/statekit/backends/memory"
 	"github.com/statekit/statekit/runtime"
+	"github.com/statekit/statekit/runtime/stateimpl"
 )
 
 func addN(old []byte, found bool) ([]byte, bool, error) {
@@ -24,7 +25,7 @@ func addN(old []byte, found bool) ([]byte, bool, error) {
 
 func stress(t *testing.T, b runtime.Backend, d time.Duration) {
 	sp := spec(3*time.Millisecond, 3*time.Millisecond, time.Millisecond, 0) // tumbling: one window per event
-	w := runtime.NewWindows(b, sp)
+	w := stateimpl.NewWindows(b, sp)
 	var wm atomic.Int64
 	var in, out atomic.Int64
 	var stop atomic.Bool

@@ -4,42 +4,42 @@
 package constrained
 
 import (
-	"context"
 	runtime1 "github.com/statekit/statekit/runtime"
-	"iter"
+	"github.com/statekit/statekit/runtime/stateimpl"
 )
 
-// This file fails to compile against a statekit runtime that lacks the API it
-// was generated for, rather than misbehave.
 const (
-	_ = runtime1.EnforceVersion(1 - runtime1.MinGenVersion)
-	_ = runtime1.EnforceVersion(runtime1.MaxGenVersion - 1)
+	// An error here: this file is older than the statekit module; run go generate.
+	_ = stateimpl.EnforceVersion(2 - stateimpl.MinGenVersion)
+	// An error here: the statekit module is older than this file's stategen;
+	// go get github.com/statekit/statekit@latest.
+	_ = stateimpl.EnforceVersion(stateimpl.MaxGenVersion - 2)
 )
 
-// OnWindowsKey is the key of a OnWindows: its key fields. Keys encode in field order, so
-// that a store's keys sort by them.
+// OnWindowsKey is the key of a OnWindows: its key fields, which encode in this
+// order, so that a store's keys sort by them.
 type OnWindowsKey struct {
 	K string
 }
 
 // StateKey returns the key of v.
-func (v *OnWindows) StateKey() OnWindowsKey {
+func (v OnWindows) StateKey() OnWindowsKey {
 	return OnWindowsKey{K: v.K}
 }
 
-// AppendKey appends the order-preserving encoding of k's fields to dst (see
-// runtime.AppendKeyString). It fails only for a time outside the years 1678-2262.
+// AppendKey appends the order-preserving encoding of k.K to dst.
 func (k OnWindowsKey) AppendKey(dst []byte) ([]byte, error) {
 	dst = runtime1.AppendKeyString(dst, k.K)
 	return dst, nil
 }
 
-// DecodeKey sets k from an encoding AppendKey made. Anything else is an error
+// DecodeKey sets k from an encoding AppendKey made; anything else is an error
 // wrapping runtime.ErrCorrupt.
 func (k *OnWindowsKey) DecodeKey(b []byte) error {
 	r := runtime1.NewKeyReader(b)
-	var out OnWindowsKey
-	out.K = r.ReadString()
+	out := OnWindowsKey{
+		K: r.ReadString(),
+	}
 	if err := r.Done(); err != nil {
 		return err
 	}
@@ -47,12 +47,9 @@ func (k *OnWindowsKey) DecodeKey(b []byte) error {
 	return nil
 }
 
-// onWindowsPrefix starts the keys of OnWindows values in the backend.
-const onWindowsPrefix = "a/OnWindows/"
-
-// onWindowsCBOR has OnWindows's fields and tags but none of its methods: it is what
+// onWindowsCBOR has OnWindows's fields and tags but none of its methods: what
 // runtime.CBOREncMode and runtime.CBORDecMode encode and decode by reflection,
-// the reference the generated codec matches and the decoder's fallback.
+// the reference the generated codec matches and its fallback.
 type onWindowsCBOR OnWindows
 
 // MarshalCBOR encodes v as runtime.CBOREncMode would: the same bytes, faster.
@@ -61,202 +58,104 @@ func (v OnWindows) MarshalCBOR() ([]byte, error) {
 }
 
 // AppendCBOR appends the encoding of v to dst, without allocating when dst has
-// room (fields encoded through the fxamacker modes allocate).
-func (v *OnWindows) AppendCBOR(dst []byte) ([]byte, error) {
+// room.
+func (v OnWindows) AppendCBOR(dst []byte) ([]byte, error) {
 	dst = append(dst, 161)
 	dst = append(dst, "aK"...) // "K"
-	dst = runtime1.AppendCBORString(dst, v.K)
+	dst = stateimpl.AppendCBORString(dst, v.K)
 	return dst, nil
 }
 
 // UnmarshalCBOR decodes data into v, replacing it entirely: fields data lacks
 // are zero, keys v lacks are skipped. It yields what runtime.CBORDecMode
-// yields: canonical input takes a fast path, anything else goes to CBORDecMode.
-// After an error, v holds what was decoded before it, as with CBORDecMode.
+// yields, errors included: canonical input takes a fast path, anything else
+// goes to CBORDecMode.
 func (v *OnWindows) UnmarshalCBOR(data []byte) error {
 	*v = OnWindows{}
-	if onWindowsDecodeCBOR(v, data, false) {
+	if onWindowsDecodeCBOR(v, data, stateimpl.DecodeAll) {
 		return nil
 	}
-	*v = OnWindows{}
-	return runtime1.CBORDecMode.Unmarshal(data, (*onWindowsCBOR)(v))
+	x := new(onWindowsCBOR) // on the slow path only: v itself does not escape
+	err := runtime1.CBORDecMode.Unmarshal(data, x)
+	*v = OnWindows(*x)
+	return err
 }
 
 // onWindowsDecodeCBOR is UnmarshalCBOR's fast path. It returns false, having
 // decoded part of v, for any input it does not handle: the caller then decodes
-// with runtime.CBORDecMode, which has the last word, errors included. While
-// merging, it skips the key fields (the merge knows them) and, when fields merge
-// by their ops, the last fields (the merge overwrites them).
-func onWindowsDecodeCBOR(v *OnWindows, data []byte, merging bool) bool {
-	r := runtime1.NewCBORReader(data)
+// with runtime.CBORDecMode, which has the last word. mode says which fields to
+// skip.
+func onWindowsDecodeCBOR(v *OnWindows, data []byte, mode stateimpl.DecodeMode) bool {
+	r := stateimpl.NewCBORReader(data)
 	n, ok := r.ReadMapHeader()
 	if !ok {
 		return false
 	}
-	var seen [1]bool
 	for range n {
-		text, num, isText, ok := r.ReadKey()
+		text, ok := r.ReadTextKey()
+		if ok {
+			switch string(text) {
+			case "K":
+				ok = r.Once(0) && stateimpl.ReadString(&r, &v.K, mode&stateimpl.SkipKeys != 0)
+			default:
+				ok = r.Skip()
+			}
+		}
 		if !ok {
 			return false
-		}
-		_ = num
-		if !isText {
-			return false
-		}
-		switch string(text) {
-		case "K":
-			if seen[0] {
-				return false
-			}
-			seen[0] = true
-			if merging {
-				if !r.Skip() {
-					return false
-				}
-				break
-			}
-			x, ok := r.ReadString()
-			if !ok {
-				return false
-			}
-			v.K = x
-		default:
-			if !r.Skip() {
-				return false
-			}
 		}
 	}
 	return r.Done()
 }
 
-// onWindowsMerge merges in into v, field by field: nothing but keys.
-func onWindowsMerge(v *OnWindows, in *OnWindows) {
-	_, _ = v, in
-}
-
-// onWindowsMergeFunc returns the update that merges in into the value a backend
-// stores; into a missing key, it stores in as given. It
-// encodes into *buf, which the caller owns and reuses.
-func onWindowsMergeFunc(in OnWindows, buf *[]byte) runtime1.UpdateFunc {
-	return func(old []byte, found bool) ([]byte, bool, error) {
-		v := in
-		if found {
-			// Start from the key alone: the stored value's fields, and zero for those it lacks
-			// (the last fields are skipped: the merge overwrites them).
-			v = OnWindows{K: in.K}
-			if !onWindowsDecodeCBOR(&v, old, true) {
-				if err := v.UnmarshalCBOR(old); err != nil {
-					return nil, false, runtime1.CorruptValue("OnWindows", nil, err)
-				}
-			}
-			onWindowsMerge(&v, &in)
-		} else {
-		}
-		b, err := v.AppendCBOR((*buf)[:0])
-		*buf = b
-		return b, err == nil, err
+// onWindowsDecode decodes a stored OnWindows without its key fields, which the
+// store sets from the key.
+func onWindowsDecode(data []byte) (v OnWindows, err error) {
+	if !onWindowsDecodeCBOR(&v, data, stateimpl.SkipKeys) {
+		err = v.UnmarshalCBOR(data)
 	}
+	return v, err
 }
 
-// OnWindowsStore keeps OnWindows values by OnWindowsKey in a runtime.Backend, under the key
-// prefix "a/OnWindows/".
-type OnWindowsStore struct {
-	b    runtime1.Backend
-	bufs runtime1.BufPool
+// onWindowsWithKey returns v with the key fields of k.
+func onWindowsWithKey(v OnWindows, k OnWindowsKey) OnWindows {
+	v.K = k.K
+	return v
 }
+
+// onWindowsMerge merges in into the stored value old, field by field (nothing
+// but keys), and appends the result to dst. Into no value (found false) it
+// stores in as given.
+func onWindowsMerge(dst, old []byte, found bool, in OnWindows) ([]byte, error) {
+	if !found {
+		return in.AppendCBOR(dst)
+	}
+	var v OnWindows
+	if !onWindowsDecodeCBOR(&v, old, stateimpl.DecodeMerge) {
+		if err := v.UnmarshalCBOR(old); err != nil {
+			return dst, stateimpl.Undecodable(err)
+		}
+	}
+	v.K = in.K
+	return v.AppendCBOR(dst)
+}
+
+// OnWindowsStore keeps OnWindows values by OnWindowsKey, under the key prefix
+// "a/OnWindows/". Merge merges field by field: nothing but keys. Its methods
+// are stateimpl.AggregateStore's.
+type OnWindowsStore = stateimpl.AggregateStore[OnWindowsKey, OnWindows]
 
 // NewOnWindowsStore returns a OnWindowsStore on b.
 func NewOnWindowsStore(b runtime1.Backend) *OnWindowsStore {
-	return &OnWindowsStore{b: b}
-}
-
-// key returns the backend key of k.
-func (s *OnWindowsStore) key(k OnWindowsKey) ([]byte, error) {
-	return k.AppendKey(append(make([]byte, 0, 64), onWindowsPrefix...))
-}
-
-// Get returns the value stored under k.
-func (s *OnWindowsStore) Get(ctx context.Context, k OnWindowsKey) (OnWindows, bool, error) {
-	key, err := s.key(k)
-	if err != nil {
-		return OnWindows{}, false, err
-	}
-	raw, ok, err := s.b.Get(ctx, key)
-	if err != nil || !ok {
-		return OnWindows{}, false, err
-	}
-	var v OnWindows
-	if err := v.UnmarshalCBOR(raw); err != nil {
-		return OnWindows{}, false, runtime1.CorruptValue("OnWindows", key, err)
-	}
-	v.K = k.K
-	return v, true, nil
-}
-
-// Put stores v under its key, replacing what was there.
-func (s *OnWindowsStore) Put(ctx context.Context, v OnWindows) error {
-	key, err := s.key(v.StateKey())
-	if err != nil {
-		return err
-	}
-	buf := s.bufs.Get()
-	defer s.bufs.Put(buf)
-	if *buf, err = v.AppendCBOR(*buf); err != nil {
-		return err
-	}
-	return runtime1.PutTTL(ctx, s.b, key, *buf, 0)
-}
-
-// Merge merges v into the value stored under its key, atomically: concurrent
-// Merges of one key never lose an update, on any backend (runtime.UpdateTTL).
-func (s *OnWindowsStore) Merge(ctx context.Context, v OnWindows) error {
-	key, err := s.key(v.StateKey())
-	if err != nil {
-		return err
-	}
-	buf := s.bufs.Get()
-	err = runtime1.UpdateTTL(ctx, s.b, key, 0, onWindowsMergeFunc(v, buf))
-	s.bufs.Put(buf)
-	return err
-}
-
-// Delete deletes the value stored under k; a missing key is not an error.
-func (s *OnWindowsStore) Delete(ctx context.Context, k OnWindowsKey) error {
-	key, err := s.key(k)
-	if err != nil {
-		return err
-	}
-	return s.b.Delete(ctx, key)
-}
-
-// Scan calls fn for every stored value, in key order. fn returning
-// runtime.SkipAll stops the scan without an error.
-func (s *OnWindowsStore) Scan(ctx context.Context, fn func(OnWindows) error) error {
-	return s.b.Scan(ctx, []byte(onWindowsPrefix), func(key, raw []byte) error {
-		var k OnWindowsKey
-		if err := k.DecodeKey(key[len(onWindowsPrefix):]); err != nil {
-			return runtime1.CorruptKey("OnWindows", key, err)
-		}
-		var v OnWindows
-		if err := v.UnmarshalCBOR(raw); err != nil {
-			return runtime1.CorruptValue("OnWindows", key, err)
-		}
-		v.K = k.K
-		return fn(v)
+	return stateimpl.NewAggregateStore(b, stateimpl.Schema[OnWindowsKey, OnWindows]{
+		AppendKey: OnWindowsKey.AppendKey,
+		Decode:    onWindowsDecode,
+		DecodeKey: (*OnWindowsKey).DecodeKey,
+		Encode:    OnWindows.AppendCBOR,
+		KeyOf:     OnWindows.StateKey,
+		Merge:     onWindowsMerge,
+		Name:      "OnWindows",
+		Prefix:    "a/OnWindows/",
+		WithKey:   onWindowsWithKey,
 	})
-}
-
-// All yields every stored value, in key order; an error ends the sequence.
-func (s *OnWindowsStore) All(ctx context.Context) iter.Seq2[OnWindows, error] {
-	return func(yield func(OnWindows, error) bool) {
-		err := s.Scan(ctx, func(v OnWindows) error {
-			if !yield(v, nil) {
-				return runtime1.SkipAll
-			}
-			return nil
-		})
-		if err != nil {
-			yield(OnWindows{}, err)
-		}
-	}
 }

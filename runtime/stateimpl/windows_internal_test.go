@@ -1,4 +1,4 @@
-package runtime
+package stateimpl
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/statekit/statekit/runtime"
 )
 
 // TestFireDueReleasesClaims: claims live only while FireDue fires, whether
@@ -23,7 +25,7 @@ func TestFireDueReleasesClaims(t *testing.T) {
 	add("a")
 	add("b")
 	boom := errors.New("sink down")
-	if _, err := w.FireDue(ctx, time.Unix(0, 10), func(f []byte, _ Window, _ []byte) error {
+	if _, err := w.FireDue(ctx, time.Unix(0, 10), func(f []byte, _ runtime.Window, _ []byte) error {
 		if string(f) == "b" {
 			return boom
 		}
@@ -34,7 +36,7 @@ func TestFireDueReleasesClaims(t *testing.T) {
 	if len(w.firing) != 0 {
 		t.Fatalf("%d claims left after a failed FireDue", len(w.firing))
 	}
-	n, err := w.FireDue(ctx, time.Unix(0, 10), func([]byte, Window, []byte) error { return nil })
+	n, err := w.FireDue(ctx, time.Unix(0, 10), func([]byte, runtime.Window, []byte) error { return nil })
 	if err != nil || n != 1 || len(w.firing) != 0 {
 		t.Fatalf("FireDue again = %d, %v with %d claims left; want b fired and none left", n, err, len(w.firing))
 	}
@@ -67,7 +69,7 @@ func (b *memBackend) Scan(_ context.Context, prefix []byte, fn func(k, v []byte)
 	slices.Sort(keys)
 	for _, k := range keys {
 		if err := fn([]byte(k), b.m[k]); err != nil {
-			if err == SkipAll {
+			if err == runtime.SkipAll {
 				return nil
 			}
 			return err

@@ -1,22 +1,24 @@
-package runtime
+package stateimpl
 
 import (
 	"fmt"
 	"sync"
+
+	"github.com/statekit/statekit/runtime"
 )
 
 // Helpers for generated stores.
 
 // CorruptValue is the error for a stored value of typeName, under key, that
-// does not decode: it wraps ErrCorrupt and the decoder's error.
+// does not decode: it wraps runtime.ErrCorrupt and the decoder's error.
 func CorruptValue(typeName string, key []byte, err error) error {
-	return fmt.Errorf("%w: %s value at key %s: %w", ErrCorrupt, typeName, AppendQuotedKey(nil, key), err)
+	return fmt.Errorf("%w: %s value at key %s: %w", runtime.ErrCorrupt, typeName, runtime.AppendQuotedKey(nil, key), err)
 }
 
 // CorruptKey is the error for a key under a store's prefix that does not
-// decode: it wraps ErrCorrupt (which err already does).
+// decode: it wraps runtime.ErrCorrupt (which err already does).
 func CorruptKey(typeName string, key []byte, err error) error {
-	return fmt.Errorf("%s key %s: %w", typeName, AppendQuotedKey(nil, key), err)
+	return fmt.Errorf("%s key %s: %w", typeName, runtime.AppendQuotedKey(nil, key), err)
 }
 
 // BufPool recycles encode buffers. The zero value is ready to use. It hands

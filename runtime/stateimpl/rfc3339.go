@@ -1,4 +1,4 @@
-package runtime
+package stateimpl
 
 import "time"
 
@@ -67,7 +67,7 @@ func civil(days int64) (year, month, day int) {
 }
 
 // rfc3339Years reports whether t lies in the years 0-9999 that RFC 3339 (and
-// so CBOREncMode) can write.
+// so runtime.CBOREncMode) can write.
 func rfc3339Years(t time.Time) bool {
 	u := t.Unix()
 	return u >= -62167219200 && u <= 253402300799

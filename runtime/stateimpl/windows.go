@@ -1,4 +1,4 @@
-package runtime
+package stateimpl
 
 import (
 	"bytes"
@@ -10,59 +10,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/statekit/statekit/runtime"
 )
-
-// ErrLate is returned by Windows.Add for an event all of whose windows have
-// already fired: their End plus the allowed lateness is at or before the
-// highest watermark FireDue was ever given. The event is dropped.
-var ErrLate = errors.New("statekit: event too late: its windows have fired")
-
-// MaxWindowsPerEvent bounds how many sliding windows may contain one event
-// (size/slide, rounded up): each Add writes to every one of them, so a
-// directive such as size=24h slide=1ns would make one Add write forever.
-const MaxWindowsPerEvent = 1000
-
-// WindowsPerEvent is the most windows of size, sliding by slide, that contain
-// one instant: size/slide rounded up. stategen and WindowSpec.Validate hold it
-// to MaxWindowsPerEvent.
-func WindowsPerEvent(size, slide time.Duration) int64 {
-	n := int64(size / slide)
-	if size%slide != 0 {
-		n++
-	}
-	return n
-}
-
-// AppendWindows appends the windows of the given size, sliding by slide and
-// aligned to the Unix epoch, that contain at, oldest first. A tumbling window
-// has slide == size: one window. size and slide must be positive and slide at
-// most size; at must lie in the years 1678-2262 (Unix nanoseconds).
-func AppendWindows(dst []Window, at time.Time, size, slide time.Duration) ([]Window, error) {
-	if size <= 0 || slide <= 0 || slide > size || WindowsPerEvent(size, slide) > MaxWindowsPerEvent {
-		return dst, fmt.Errorf("%w: window size %v, slide %v (at most %d windows per event)", ErrInvalidArgument, size, slide, MaxWindowsPerEvent)
-	}
-	if at.Before(minKeyTime) || at.After(maxKeyTime) {
-		return dst, fmt.Errorf("%w: event time %v outside the years 1678-2262", ErrInvalidArgument, at)
-	}
-	t := at.UnixNano()
-	last := floorDiv(t, int64(slide)) * int64(slide)
-	first := floorDiv(t-int64(size), int64(slide))*int64(slide) + int64(slide)
-	if first < math.MinInt64+int64(slide) || last > math.MaxInt64-int64(size) {
-		return dst, fmt.Errorf("%w: the windows of %v do not fit in Unix nanoseconds", ErrInvalidArgument, at)
-	}
-	for s := first; s <= last; s += int64(slide) {
-		dst = append(dst, Window{Start: time.Unix(0, s).UTC(), End: time.Unix(0, s+int64(size)).UTC()})
-	}
-	return dst, nil
-}
-
-func floorDiv(a, b int64) int64 {
-	q := a / b
-	if (a%b != 0) && ((a < 0) != (b < 0)) {
-		q--
-	}
-	return q
-}
 
 // WindowSpec describes a window store: its windows and where its keys live.
 type WindowSpec struct {
@@ -91,16 +41,16 @@ func (spec WindowSpec) Validate() error {
 // validate checks spec and returns its watermark key.
 func (spec WindowSpec) validate() ([]byte, error) {
 	bad := func(format string, args ...any) ([]byte, error) {
-		return nil, fmt.Errorf("%w: "+format, append([]any{ErrInvalidArgument}, args...)...)
+		return nil, fmt.Errorf("%w: "+format, append([]any{runtime.ErrInvalidArgument}, args...)...)
 	}
 	switch {
 	case spec.Size <= 0:
 		return bad("window size %v: must be positive", spec.Size)
 	case spec.Slide <= 0 || spec.Slide > spec.Size:
 		return bad("window slide %v: must be positive and at most the size %v", spec.Slide, spec.Size)
-	case WindowsPerEvent(spec.Size, spec.Slide) > MaxWindowsPerEvent:
+	case runtime.WindowsPerEvent(spec.Size, spec.Slide) > runtime.MaxWindowsPerEvent:
 		return bad("window size %v, slide %v: %d windows per event, more than %d", spec.Size, spec.Slide,
-			WindowsPerEvent(spec.Size, spec.Slide), MaxWindowsPerEvent)
+			runtime.WindowsPerEvent(spec.Size, spec.Slide), runtime.MaxWindowsPerEvent)
 	case spec.Lateness < 0:
 		return bad("window lateness %v: must not be negative", spec.Lateness)
 	case spec.TTL < 0:
@@ -124,7 +74,7 @@ func (spec WindowSpec) validate() ([]byte, error) {
 	if bytes.HasPrefix(key, spec.StatePrefix) || bytes.HasPrefix(key, spec.TimerPrefix) {
 		return bad("window watermark key %q lies under the state or timer prefix", key)
 	}
-	return key, CheckKey(key)
+	return key, runtime.CheckKey(key)
 }
 
 // MinWindowTTL is size+lateness, saturated at the largest Duration: a window
@@ -155,7 +105,7 @@ func satAdd(a, b time.Duration) time.Duration {
 //
 //   - a window fires once, in the first FireDue whose watermark reaches
 //     End+Lateness, with every event accepted for it;
-//   - Add refuses an event (an error wrapping [ErrLate]) exactly when every
+//   - Add refuses an event (an error wrapping [runtime.ErrLate]) exactly when every
 //     window containing it has End+Lateness <= W; otherwise it merges the event
 //     into those of its windows that have not fired and drops it from the rest.
 //
@@ -196,15 +146,15 @@ func satAdd(a, b time.Duration) time.Duration {
 //
 // The watermark is cached by the Windows value: it is read from the backend
 // on first use and again after the backend reports a Restore (see
-// [Generationer]). Two Windows values over the same keys — two stores, or
+// [runtime.Generationer]). Two Windows values over the same keys — two stores, or
 // processes sharing a Redis — do not see each other's watermark until they
 // reload it: fire each window store from one place, and partition stores
 // shared between processes with distinct prefixes.
 type Windows struct {
-	b       Backend
+	b       runtime.Backend
 	spec    WindowSpec
 	markKey []byte
-	gens    Generationer // nil: the backend cannot report Restores
+	gens    runtime.Generationer // nil: the backend cannot report Restores
 	// ttlErr: the backend's default TTL, which the state takes (spec.TTL
 	// 0), would expire state before its window fires. Every call returns it.
 	ttlErr    error
@@ -224,14 +174,6 @@ type Windows struct {
 	mark atomic.Int64
 }
 
-// Generationer is implemented by backends whose whole contents can be
-// replaced (by Restore): Generation changes whenever they are. Values cached
-// above the backend, such as a window store's fired watermark, compare it to
-// notice a restore and reload.
-type Generationer interface {
-	Generation() uint64
-}
-
 // foreverTTL is the TTL of timers and of the watermark key: longer than any
 // window lives, so that a backend's default TTL never drops them first.
 const foreverTTL = 100 * 365 * 24 * time.Hour
@@ -247,25 +189,25 @@ var errNeedsTimer = errors.New("statekit: window state needs its timer first")
 // NewWindows returns the engine for spec on b. Like regexp.MustCompile, it
 // panics if spec.Validate fails: generated code passes constants that stategen
 // has checked.
-func NewWindows(b Backend, spec WindowSpec) *Windows {
+func NewWindows(b runtime.Backend, spec WindowSpec) *Windows {
 	key, err := spec.validate()
 	if err != nil {
 		panic(err)
 	}
 	w := &Windows{b: b, spec: spec, markKey: key, firing: map[uint64]struct{}{}, claimSeed: maphash.MakeSeed()}
-	w.gens, _ = b.(Generationer)
+	w.gens, _ = b.(runtime.Generationer)
 	// Timers and the watermark must outlive the state they guard: they never
 	// expire where the state never does, else they live a century, or twice
 	// the state's TTL if that is longer.
 	stateTTL, known := spec.TTL, spec.TTL > 0
-	if d, ok := b.(DefaultTTLer); ok && !known {
+	if d, ok := b.(runtime.DefaultTTLer); ok && !known {
 		stateTTL, known = d.DefaultTTL(), true
 		if stateTTL > 0 && stateTTL <= satAdd(spec.Size, spec.Lateness) {
 			w.ttlErr = fmt.Errorf("%w: window state takes the backend's default TTL %v, not longer than size %v + lateness %v: "+
-				"it would expire before its window fires; give the window a longer ttl=", ErrInvalidArgument, stateTTL, spec.Size, spec.Lateness)
+				"it would expire before its window fires; give the window a longer ttl=", runtime.ErrInvalidArgument, stateTTL, spec.Size, spec.Lateness)
 		}
 	}
-	if _, ok := b.(TTLWriter); ok && !(known && stateTTL == 0) {
+	if _, ok := b.(runtime.TTLWriter); ok && !(known && stateTTL == 0) {
 		w.longTTL = max(foreverTTL, satAdd(stateTTL, stateTTL))
 	}
 	w.mark.Store(math.MinInt64)
@@ -273,7 +215,7 @@ func NewWindows(b Backend, spec WindowSpec) *Windows {
 }
 
 // Backend returns the backend the windows are stored in.
-func (w *Windows) Backend() Backend { return w.b }
+func (w *Windows) Backend() runtime.Backend { return w.b }
 
 // Watermark returns W, the fired watermark (read from the backend on first
 // use), or the zero Time if no FireDue has made a window due. It is the
@@ -315,10 +257,10 @@ func (w *Windows) load(ctx context.Context) error {
 	}
 	m := int64(math.MinInt64)
 	if found {
-		r := NewKeyReader(raw)
+		r := runtime.NewKeyReader(raw)
 		m = r.ReadInt(64)
 		if err := r.Done(); err != nil {
-			return NewError("runtime", "load window watermark", w.markKey, fmt.Errorf("%w: value %x: %w", ErrCorrupt, raw, err))
+			return runtime.NewError("runtime", "load window watermark", w.markKey, fmt.Errorf("%w: value %x: %w", runtime.ErrCorrupt, raw, err))
 		}
 	}
 	// Set, not raise: after a Restore the backend's watermark is the truth.
@@ -344,11 +286,11 @@ func (w *Windows) firedEnd() int64 {
 
 func (w *Windows) stateKey(dst, fields []byte, start time.Time) ([]byte, error) {
 	dst = append(append(dst, w.spec.StatePrefix...), fields...)
-	return AppendKeyTime(dst, start)
+	return runtime.AppendKeyTime(dst, start)
 }
 
 func (w *Windows) timerKey(dst, fields []byte, end time.Time) ([]byte, error) {
-	dst, err := AppendKeyTime(append(dst, w.spec.TimerPrefix...), end)
+	dst, err := runtime.AppendKeyTime(append(dst, w.spec.TimerPrefix...), end)
 	if err != nil {
 		return dst, err
 	}
@@ -356,14 +298,14 @@ func (w *Windows) timerKey(dst, fields []byte, end time.Time) ([]byte, error) {
 }
 
 // Add merges an event at time at into every window containing it that has not
-// fired, with merge (an UpdateFunc over the encoded state). If all of them
-// have fired, Add writes nothing and returns an error wrapping ErrLate. Any
+// fired, with merge (an runtime.UpdateFunc over the encoded state). If all of them
+// have fired, Add writes nothing and returns an error wrapping runtime.ErrLate. Any
 // other error may come after some of a sliding event's windows took it: Add
 // is atomic per window, not across windows, so retrying it may count the
 // event twice in those.
-func (w *Windows) Add(ctx context.Context, fields []byte, at time.Time, merge UpdateFunc) error {
-	var buf [8]Window
-	wins, err := AppendWindows(buf[:0], at, w.spec.Size, w.spec.Slide)
+func (w *Windows) Add(ctx context.Context, fields []byte, at time.Time, merge runtime.UpdateFunc) error {
+	var buf [8]runtime.Window
+	wins, err := runtime.AppendWindows(buf[:0], at, w.spec.Size, w.spec.Slide)
 	if err != nil {
 		return err
 	}
@@ -380,7 +322,7 @@ func (w *Windows) Add(ctx context.Context, fields []byte, at time.Time, merge Up
 	}
 }
 
-func (w *Windows) add(ctx context.Context, fields []byte, at time.Time, wins []Window, merge UpdateFunc) error {
+func (w *Windows) add(ctx context.Context, fields []byte, at time.Time, wins []runtime.Window, merge runtime.UpdateFunc) error {
 	if err := w.load(ctx); err != nil {
 		return err
 	}
@@ -411,13 +353,13 @@ func (w *Windows) add(ctx context.Context, fields []byte, at time.Time, wins []W
 			return err
 		}
 		timerWritten = false
-		err = UpdateTTL(ctx, w.b, key, w.spec.TTL, update)
+		err = runtime.UpdateTTL(ctx, w.b, key, w.spec.TTL, update)
 		if errors.Is(err, errNeedsTimer) {
 			if err := w.putTimer(ctx, fields, win.End); err != nil {
 				return err
 			}
 			timerWritten = true
-			err = UpdateTTL(ctx, w.b, key, w.spec.TTL, update)
+			err = runtime.UpdateTTL(ctx, w.b, key, w.spec.TTL, update)
 		}
 		if err != nil {
 			return err
@@ -425,7 +367,7 @@ func (w *Windows) add(ctx context.Context, fields []byte, at time.Time, wins []W
 		added++
 	}
 	if added == 0 {
-		return fmt.Errorf("event at %v: %w", at, ErrLate)
+		return fmt.Errorf("event at %v: %w", at, runtime.ErrLate)
 	}
 	return nil
 }
@@ -445,11 +387,11 @@ func (w *Windows) putTimer(ctx context.Context, fields []byte, end time.Time) er
 	if err != nil {
 		return err
 	}
-	return PutTTL(ctx, w.b, tk, []byte{}, w.longTTL)
+	return runtime.PutTTL(ctx, w.b, tk, []byte{}, w.longTTL)
 }
 
 // Get returns the state of one window.
-func (w *Windows) Get(ctx context.Context, fields []byte, win Window) ([]byte, bool, error) {
+func (w *Windows) Get(ctx context.Context, fields []byte, win runtime.Window) ([]byte, bool, error) {
 	key, err := w.stateKey(nil, fields, win.Start)
 	if err != nil {
 		return nil, false, err
@@ -458,9 +400,9 @@ func (w *Windows) Get(ctx context.Context, fields []byte, win Window) ([]byte, b
 }
 
 // Put replaces the state of one window, writing its timer first. A window
-// that has fired is refused with an error wrapping ErrLate, as Add refuses
+// that has fired is refused with an error wrapping runtime.ErrLate, as Add refuses
 // its events: it would fire a second time.
-func (w *Windows) Put(ctx context.Context, fields []byte, win Window, value []byte) error {
+func (w *Windows) Put(ctx context.Context, fields []byte, win runtime.Window, value []byte) error {
 	if err := w.checkWindow(win); err != nil {
 		return err
 	}
@@ -479,7 +421,7 @@ func (w *Windows) Put(ctx context.Context, fields []byte, win Window, value []by
 	}
 }
 
-func (w *Windows) put(ctx context.Context, fields, key []byte, win Window, value []byte) error {
+func (w *Windows) put(ctx context.Context, fields, key []byte, win runtime.Window, value []byte) error {
 	if err := w.load(ctx); err != nil {
 		return err
 	}
@@ -487,12 +429,12 @@ func (w *Windows) put(ctx context.Context, fields, key []byte, win Window, value
 	defer w.gate.RUnlock()
 	gen := w.loadedAt.Load()
 	if win.End.UnixNano() <= w.firedEnd() {
-		return fmt.Errorf("window %v: %w", win, ErrLate)
+		return fmt.Errorf("window %v: %w", win, runtime.ErrLate)
 	}
 	if err := w.putTimer(ctx, fields, win.End); err != nil {
 		return err
 	}
-	return UpdateTTL(ctx, w.b, key, w.spec.TTL, func([]byte, bool) ([]byte, bool, error) {
+	return runtime.UpdateTTL(ctx, w.b, key, w.spec.TTL, func([]byte, bool) ([]byte, bool, error) {
 		if w.restoredSince(gen) {
 			return nil, false, errRestored
 		}
@@ -501,9 +443,9 @@ func (w *Windows) put(ctx context.Context, fields, key []byte, win Window, value
 }
 
 // checkWindow refuses a window that is not one of the store's.
-func (w *Windows) checkWindow(win Window) error {
+func (w *Windows) checkWindow(win runtime.Window) error {
 	if win.End.Sub(win.Start) != w.spec.Size || floorDiv(win.Start.UnixNano(), int64(w.spec.Slide))*int64(w.spec.Slide) != win.Start.UnixNano() {
-		return fmt.Errorf("%w: window %v is not a window of size %v aligned to %v", ErrInvalidArgument, win, w.spec.Size, w.spec.Slide)
+		return fmt.Errorf("%w: window %v is not a window of size %v aligned to %v", runtime.ErrInvalidArgument, win, w.spec.Size, w.spec.Slide)
 	}
 	return nil
 }
@@ -511,7 +453,7 @@ func (w *Windows) checkWindow(win Window) error {
 // Delete removes the state of one window. Its timer stays until the window is
 // due, when FireDue drops it without calling fn: deleting the timer here could
 // race an Add that is recreating the window and leave state without a timer.
-func (w *Windows) Delete(ctx context.Context, fields []byte, win Window) error {
+func (w *Windows) Delete(ctx context.Context, fields []byte, win runtime.Window) error {
 	key, err := w.stateKey(nil, fields, win.Start)
 	if err != nil {
 		return err
@@ -520,15 +462,15 @@ func (w *Windows) Delete(ctx context.Context, fields []byte, win Window) error {
 }
 
 // Scan calls fn for every window of one key, by start time.
-func (w *Windows) Scan(ctx context.Context, fields []byte, fn func(win Window, value []byte) error) error {
+func (w *Windows) Scan(ctx context.Context, fields []byte, fn func(win runtime.Window, value []byte) error) error {
 	prefix := append(append([]byte(nil), w.spec.StatePrefix...), fields...)
 	return w.b.Scan(ctx, prefix, func(k, v []byte) error {
-		r := NewKeyReader(k[len(prefix):])
+		r := runtime.NewKeyReader(k[len(prefix):])
 		start := r.ReadTime()
 		if err := r.Done(); err != nil {
 			return fmt.Errorf("window state key %q: %w", k, err)
 		}
-		return fn(Window{Start: start, End: start.Add(w.spec.Size)}, v)
+		return fn(runtime.Window{Start: start, End: start.Add(w.spec.Size)}, v)
 	})
 }
 
@@ -547,11 +489,11 @@ const (
 //
 // FireDue first records watermark in the backend if it makes a window End due
 // that no earlier call did (one write per window end, not per call), and from
-// then on Add refuses events for the windows it makes due (ErrLate).
+// then on Add refuses events for the windows it makes due (runtime.ErrLate).
 // Concurrent calls share the work: a window being fired by one is skipped by
 // the others. fn may call Add, but not FireDue of the same Windows for a
 // window it is firing (that one is skipped).
-func (w *Windows) FireDue(ctx context.Context, watermark time.Time, fn func(fields []byte, win Window, value []byte) error) (int, error) {
+func (w *Windows) FireDue(ctx context.Context, watermark time.Time, fn func(fields []byte, win runtime.Window, value []byte) error) (int, error) {
 	if watermark.Before(minKeyTime) {
 		return 0, nil
 	}
@@ -574,7 +516,7 @@ func (w *Windows) FireDue(ctx context.Context, watermark time.Time, fn func(fiel
 	}
 }
 
-func (w *Windows) fireDue(ctx context.Context, wm int64, fn func(fields []byte, win Window, value []byte) error) (int, error) {
+func (w *Windows) fireDue(ctx context.Context, wm int64, fn func(fields []byte, win runtime.Window, value []byte) error) (int, error) {
 	if err := w.load(ctx); err != nil {
 		return 0, err
 	}
@@ -591,18 +533,18 @@ func (w *Windows) fireDue(ctx context.Context, wm int64, fn func(fields []byte, 
 	for {
 		var due [][]byte
 		err := w.b.Scan(ctx, w.spec.TimerPrefix, func(k, _ []byte) error {
-			r := NewKeyReader(k)
+			r := runtime.NewKeyReader(k)
 			r.ReadPrefix(w.spec.TimerPrefix)
 			end := r.ReadTime()
 			if err := r.Err(); err != nil {
-				return NewError("runtime", "fire", k, fmt.Errorf("window timer: %w", err))
+				return runtime.NewError("runtime", "fire", k, fmt.Errorf("window timer: %w", err))
 			}
 			if end.After(limit) {
-				return SkipAll
+				return runtime.SkipAll
 			}
 			due = append(due, append([]byte(nil), k...))
 			if len(due) == fireBatch {
-				return SkipAll
+				return runtime.SkipAll
 			}
 			return nil
 		})
@@ -647,11 +589,11 @@ func (w *Windows) advance(ctx context.Context, wm int64, gen uint64) error {
 	} else if prev, ok := w.dueEnd(cur); ok && next <= prev {
 		return nil
 	}
-	err := UpdateTTL(ctx, w.b, w.markKey, w.longTTL, func([]byte, bool) ([]byte, bool, error) {
+	err := runtime.UpdateTTL(ctx, w.b, w.markKey, w.longTTL, func([]byte, bool) ([]byte, bool, error) {
 		if w.restoredSince(gen) {
 			return nil, false, errRestored
 		}
-		return AppendKeyInt(nil, wm), true, nil
+		return runtime.AppendKeyInt(nil, wm), true, nil
 	})
 	if err != nil {
 		return err
@@ -712,7 +654,7 @@ func (w *Windows) release(held []uint64) {
 // was measured slower on Badger (its WriteBatch costs more than 1,000 small
 // transactions: 12 ms against 8.4 ms for 500 windows), and in memory a delete
 // is cheaper than batching it.
-func (w *Windows) fireChunk(ctx context.Context, timers [][]byte, fn func(fields []byte, win Window, value []byte) error, gen uint64) (fired, claimed int, err error) {
+func (w *Windows) fireChunk(ctx context.Context, timers [][]byte, fn func(fields []byte, win runtime.Window, value []byte) error, gen uint64) (fired, claimed int, err error) {
 	held := make([]uint64, 0, len(timers))
 	defer func() { w.release(held) }()
 	for _, tk := range timers {
@@ -737,12 +679,12 @@ func (w *Windows) fireChunk(ctx context.Context, timers [][]byte, fn func(fields
 
 // fire calls fn with the state of the window of one due timer, and then has
 // deletes the state and the timer. It reports whether fn was called.
-func (w *Windows) fire(ctx context.Context, timerKey []byte, fn func(fields []byte, win Window, value []byte) error, gen uint64) (bool, error) {
-	r := NewKeyReader(timerKey)
+func (w *Windows) fire(ctx context.Context, timerKey []byte, fn func(fields []byte, win runtime.Window, value []byte) error, gen uint64) (bool, error) {
+	r := runtime.NewKeyReader(timerKey)
 	r.ReadPrefix(w.spec.TimerPrefix)
 	end := r.ReadTime()
 	fields := r.Rest()
-	win := Window{Start: end.Add(-w.spec.Size), End: end}
+	win := runtime.Window{Start: end.Add(-w.spec.Size), End: end}
 	key, err := w.stateKey(nil, fields, win.Start)
 	if err != nil {
 		return false, err
@@ -771,4 +713,19 @@ func (w *Windows) delete(ctx context.Context, key []byte, gen uint64) error {
 		return errRestored
 	}
 	return w.b.Delete(ctx, key)
+}
+
+// The instants the key encoding can hold (Unix nanoseconds in an int64).
+var (
+	minKeyTime = time.Unix(0, math.MinInt64)
+	maxKeyTime = time.Unix(0, math.MaxInt64)
+)
+
+// floorDiv is a/b rounded toward negative infinity (b > 0).
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
 }

@@ -1,4 +1,4 @@
-package runtime
+package stateimpl
 
 import (
 	"encoding/binary"
@@ -6,11 +6,13 @@ import (
 	"math"
 	"time"
 
+	"github.com/statekit/statekit/runtime"
+
 	"github.com/x448/float16"
 )
 
 // The CBOR primitives generated codecs are made of. The Append functions write
-// exactly what CBOREncMode writes for the same Go value, so a generated encoder
+// exactly what runtime.CBOREncMode writes for the same Go value, so a generated encoder
 // matches reflection byte for byte. CBORReader is the decoding side: a fast
 // path for well-formed canonical input that reports, rather than handles,
 // anything unusual, so that the generated decoder can hand that input to
@@ -74,7 +76,7 @@ func AppendCBORBool(dst []byte, v bool) []byte {
 }
 
 // AppendCBORString appends a text string. Its bytes are written as they are,
-// valid UTF-8 or not, as CBOREncMode does.
+// valid UTF-8 or not, as runtime.CBOREncMode does.
 func AppendCBORString(dst []byte, s string) []byte {
 	return append(AppendCBORHead(dst, 3, uint64(len(s))), s...)
 }
@@ -89,7 +91,7 @@ func AppendCBORBytes(dst, b []byte) []byte {
 
 // AppendCBORFloat64 appends a float in the shortest form that keeps its value:
 // float16, float32 or float64. NaN is 0xf97e00; infinities are float16. This is
-// also the encoding of a float32 (widened first), as in CBOREncMode.
+// also the encoding of a float32 (widened first), as in runtime.CBOREncMode.
 func AppendCBORFloat64(dst []byte, f float64) []byte {
 	switch {
 	case math.IsNaN(f):
@@ -110,7 +112,7 @@ func AppendCBORFloat64(dst []byte, f float64) []byte {
 	return binary.BigEndian.AppendUint32(append(dst, 0xfa), math.Float32bits(f32))
 }
 
-// AppendCBORTime appends t as CBOREncMode does: null for the zero time, else an
+// AppendCBORTime appends t as runtime.CBOREncMode does: null for the zero time, else an
 // RFC 3339 text string in UTC with nanoseconds. Years outside 0000-9999 cannot
 // be written that way and are an error.
 func AppendCBORTime(dst []byte, t time.Time) ([]byte, error) {
@@ -137,10 +139,10 @@ func AppendCBORTime(dst []byte, t time.Time) ([]byte, error) {
 	return dst, nil
 }
 
-// AppendCBORValue appends v encoded by CBOREncMode: for field types a generated
+// AppendCBORValue appends v encoded by runtime.CBOREncMode: for field types a generated
 // codec does not handle itself.
 func AppendCBORValue(dst []byte, v any) ([]byte, error) {
-	b, err := CBOREncMode.Marshal(v)
+	b, err := runtime.CBOREncMode.Marshal(v)
 	if err != nil {
 		return dst, err
 	}
@@ -156,6 +158,7 @@ func AppendCBORValue(dst []byte, v any) ([]byte, error) {
 type CBORReader struct {
 	data []byte
 	off  int
+	seen [4]uint64 // fields read, by index (Once)
 }
 
 // NewCBORReader returns a reader over data.
@@ -216,7 +219,7 @@ func (r *CBORReader) peek() (byte, bool) {
 // ReadMapHeader reads the head of a definite-length map and returns its size.
 func (r *CBORReader) ReadMapHeader() (int, bool) {
 	major, n, ok := r.head()
-	if !ok || major != 5 || n > CBORMaxMapPairs || n > uint64(len(r.data)-r.off) {
+	if !ok || major != 5 || n > runtime.CBORMaxMapPairs || n > uint64(len(r.data)-r.off) {
 		return 0, false
 	}
 	return int(n), true
@@ -388,11 +391,11 @@ func (r *CBORReader) ReadRaw() ([]byte, bool) {
 }
 
 // Skip skips the next item, checking that it is well formed, to a depth of
-// CBORMaxNestedLevels.
+// runtime.CBORMaxNestedLevels.
 func (r *CBORReader) Skip() bool { return r.skip(0) }
 
 func (r *CBORReader) skip(depth int) bool {
-	if depth > CBORMaxNestedLevels {
+	if depth > runtime.CBORMaxNestedLevels {
 		return false
 	}
 	start := r.off

@@ -1,4 +1,4 @@
-package runtime
+package stateimpl
 
 import (
 	"testing"
@@ -6,7 +6,7 @@ import (
 )
 
 // BenchmarkAppendCBORTime compares the CBOR time encoder (hand-written RFC 3339)
-// with the time package's formatter, which CBOREncMode uses.
+// with the time package's formatter, which runtime.CBOREncMode uses.
 func BenchmarkAppendCBORTime(b *testing.B) {
 	t := time.Date(2026, 11, 25, 12, 3, 4, 123456789, time.UTC)
 	buf := make([]byte, 0, 64)

@@ -1,0 +1,125 @@
+package templates
+
+import (
+	"strings"
+	"time"
+
+	"github.com/dave/jennifer/jen"
+
+	"github.com/statekit/statekit/gen"
+)
+
+// renderStore renders TStore, an alias of stateimpl's generic AggregateStore
+// or WindowStore, and NewTStore, which describes t to it with a Schema.
+//
+// An alias, not a wrapper type: go doc and gopls show the full method set,
+// with T and TKey in every signature, and the generic type's doc for each
+// method, while the alias's own doc comment carries what is particular to T
+// (prefixes, TTL, windows); a wrapper would repeat every method per type,
+// the code this version of the generator removes.
+func renderStore(f *jen.File, t *gen.Type) {
+	store, key := t.Name+"Store", t.Name+"Key"
+	schema := impl("Schema").Types(jen.Id(key), jen.Id(t.Name)).Values(jen.DictFunc(func(d jen.Dict) {
+		d[jen.Id("Name")] = jen.Lit(t.Name)
+		d[jen.Id("Prefix")] = jen.Lit(statePrefix(t))
+		if t.TTL != 0 {
+			d[jen.Id("TTL")] = duration(t.TTL)
+		}
+		d[jen.Id("AppendKey")] = jen.Id(key).Dot("AppendKey")
+		d[jen.Id("DecodeKey")] = jen.Parens(jen.Op("*").Id(key)).Dot("DecodeKey")
+		d[jen.Id("KeyOf")] = jen.Id(t.Name).Dot("StateKey")
+		d[jen.Id("WithKey")] = jen.Id(lower(t) + "WithKey")
+		d[jen.Id("Encode")] = jen.Id(t.Name).Dot("AppendCBOR")
+		d[jen.Id("Decode")] = jen.Id(lower(t) + "Decode")
+		d[jen.Id("Merge")] = jen.Id(lower(t) + "Merge")
+	}))
+	ttl := ""
+	if t.TTL > 0 {
+		ttl = ", each write with a TTL of " + human(t.TTL)
+	}
+	if t.Kind == gen.Window {
+		kind := "tumbling windows of " + human(t.Size)
+		if t.Slide != t.Size {
+			kind = "sliding windows of " + human(t.Size) + " every " + human(t.Slide)
+		}
+		firing := "firing as they end"
+		if t.Lateness > 0 {
+			firing = "firing " + human(t.Lateness) + " after they end"
+		}
+		comment(f, "%s keeps %s values per %s and per window: %s, aligned to the Unix epoch, %s%s. "+
+			"State keys start with %q, timer keys with %q; the fired watermark is kept under %q. "+
+			"Create one store per backend and fire it from one place. Its methods are stateimpl.WindowStore's.",
+			store, t.Name, key, kind, firing, ttl, statePrefix(t), timerPrefix(t), strings.TrimSuffix(timerPrefix(t), "/")+":watermark")
+		notStoredDoc(f, t)
+		f.Type().Id(store).Op("=").Add(impl("WindowStore")).Types(jen.Id(key), jen.Id(t.Name))
+		comment(f, "%s returns a %s on b.", gen.Constructor(t), store)
+		f.Func().Id(gen.Constructor(t)).Params(jen.Id("b").Add(rt("Backend"))).Op("*").Id(store).Block(
+			jen.Return(impl("NewWindowStore").Call(jen.Id("b"), schema, impl("Windowing").Values(jen.DictFunc(func(d jen.Dict) {
+				d[jen.Id("Size")] = duration(t.Size)
+				d[jen.Id("Slide")] = duration(t.Slide)
+				if t.Lateness != 0 {
+					d[jen.Id("Lateness")] = duration(t.Lateness)
+				}
+				d[jen.Id("TimerPrefix")] = jen.Lit(timerPrefix(t))
+			})))),
+		)
+		return
+	}
+	comment(f, "%s keeps %s values by %s, under the key prefix %q%s. Merge merges %s. "+
+		"Its methods are stateimpl.AggregateStore's.", store, t.Name, key, statePrefix(t), ttl, mergeDoc(t))
+	notStoredDoc(f, t)
+	f.Type().Id(store).Op("=").Add(impl("AggregateStore")).Types(jen.Id(key), jen.Id(t.Name))
+	comment(f, "%s returns a %s on b.", gen.Constructor(t), store)
+	f.Func().Id(gen.Constructor(t)).Params(jen.Id("b").Add(rt("Backend"))).Op("*").Id(store).Block(
+		jen.Return(impl("NewAggregateStore").Call(jen.Id("b"), schema)),
+	)
+}
+
+// mergeDoc says how t's values merge.
+func mergeDoc(t *gen.Type) string {
+	if t.Merge != gen.MergeFields {
+		return "with " + t.Name + "'s own Merge method"
+	}
+	return "field by field: " + opSummary(t)
+}
+
+// notStoredDoc says which fields of t the store does not keep.
+func notStoredDoc(f *jen.File, t *gen.Type) {
+	var names []string
+	for _, fl := range t.Fields {
+		if fl.NotStored {
+			names = append(names, fl.Name)
+		}
+	}
+	switch len(names) {
+	case 0:
+	case 1:
+		f.Comment("")
+		comment(f, "The field %s is not stored (it is tagged \"-\"): values read back have it zero.", names[0])
+	default:
+		f.Comment("")
+		comment(f, "The fields %s are not stored (they are tagged \"-\"): values read back have them zero.",
+			strings.Join(names, ", "))
+	}
+}
+
+// duration renders d readably: 24 * time.Hour, time.Minute, 1500 *
+// time.Millisecond; 0 for zero.
+func duration(d time.Duration) jen.Code {
+	if d == 0 {
+		return jen.Lit(0)
+	}
+	units := []struct {
+		unit time.Duration
+		name string
+	}{{time.Hour, "Hour"}, {time.Minute, "Minute"}, {time.Second, "Second"}, {time.Millisecond, "Millisecond"}, {time.Microsecond, "Microsecond"}}
+	for _, u := range units {
+		if d%u.unit == 0 {
+			if d == u.unit {
+				return jen.Qual("time", u.name)
+			}
+			return jen.Lit(int(d/u.unit)).Op("*").Qual("time", u.name)
+		}
+	}
+	return jen.Qual("time", "Duration").Call(jen.Lit(int(d)))
+}
