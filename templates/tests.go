@@ -176,7 +176,8 @@ func renderInteropTest(f *jen.File, t *gen.Type, h helpers) {
 func renderFuzz(f *jen.File, t *gen.Type, h helpers) {
 	plain := lower(t) + "CBOR"
 	f.Commentf("Fuzz%sUnmarshalCBOR holds the generated decoder to runtime.CBORDecMode's", gen.Exported(t.Name))
-	f.Comment("results on any input: the same success or failure, the same value, no panic.")
+	f.Comment("results on any input: the same success or failure, the same value, no panic;")
+	f.Comment("and the stores' decoding, which skips the key fields, to the same value.")
 	f.Func().Id("Fuzz"+gen.Exported(t.Name)+"UnmarshalCBOR").Params(jen.Id("f").Op("*").Qual("testing", "F")).Block(
 		jen.Id("rng").Op(":=").Qual("math/rand", "New").Call(jen.Qual("math/rand", "NewSource").Call(jen.Lit(2))),
 		jen.For(jen.Range().Lit(8)).Block(
@@ -195,6 +196,13 @@ func renderFuzz(f *jen.File, t *gen.Type, h helpers) {
 			),
 			jen.If(jen.Id("gotErr").Op("==").Nil().Op("&&").Op("!").Id(h.sameCBOR()).Call(jen.Parens(jen.Op("*").Id(plain)).Parens(jen.Op("&").Id("got")), jen.Op("&").Id("want"))).Block(
 				jen.Id("t").Dot("Fatalf").Call(jen.Lit("% x:\ngenerated  %+v\nreflection %+v"), jen.Id("data"), jen.Id("got"), jen.Id("want")),
+			),
+			jen.If(jen.Id("gotErr").Op("!=").Nil()).Block(jen.Return()),
+			jen.Comment("What the stores decode, skipping the key fields, is what UnmarshalCBOR decodes."),
+			jen.List(jen.Id("dec"), jen.Id("err")).Op(":=").Id(lower(t)+"Decode").Call(jen.Id("data")),
+			jen.Id("dec").Op("=").Id(lower(t)+"WithKey").Call(jen.Id("dec"), jen.Id("got").Dot("StateKey").Call()),
+			jen.If(jen.Id("err").Op("!=").Nil().Op("||").Op("!").Id(h.sameCBOR()).Call(jen.Parens(jen.Op("*").Id(plain)).Parens(jen.Op("&").Id("dec")), jen.Parens(jen.Op("*").Id(plain)).Parens(jen.Op("&").Id("got")))).Block(
+				jen.Id("t").Dot("Fatalf").Call(jen.Lit("% x:\nthe stores' decode %+v, %v\nUnmarshalCBOR      %+v"), jen.Id("data"), jen.Id("dec"), jen.Id("err"), jen.Id("got")),
 			),
 		)),
 	)

@@ -61,7 +61,8 @@ func TestModelLatencyCBORMatchesReflection(t *testing.T) {
 }
 
 // FuzzModelLatencyUnmarshalCBOR holds the generated decoder to runtime.CBORDecMode's
-// results on any input: the same success or failure, the same value, no panic.
+// results on any input: the same success or failure, the same value, no panic;
+// and the stores' decoding, which skips the key fields, to the same value.
 func FuzzModelLatencyUnmarshalCBOR(f *testing.F) {
 	rng := rand.New(rand.NewSource(2))
 	for range 8 {
@@ -80,6 +81,15 @@ func FuzzModelLatencyUnmarshalCBOR(f *testing.F) {
 		}
 		if gotErr == nil && !modelLatencySameCBOR((*modelLatencyCBOR)(&got), &want) {
 			t.Fatalf("% x:\ngenerated  %+v\nreflection %+v", data, got, want)
+		}
+		if gotErr != nil {
+			return
+		}
+		// What the stores decode, skipping the key fields, is what UnmarshalCBOR decodes.
+		dec, err := modelLatencyDecode(data)
+		dec = modelLatencyWithKey(dec, got.StateKey())
+		if err != nil || !modelLatencySameCBOR((*modelLatencyCBOR)(&dec), (*modelLatencyCBOR)(&got)) {
+			t.Fatalf("% x:\nthe stores' decode %+v, %v\nUnmarshalCBOR      %+v", data, dec, err, got)
 		}
 	})
 }
@@ -171,7 +181,8 @@ func TestClickWindowCBORMatchesReflection(t *testing.T) {
 }
 
 // FuzzClickWindowUnmarshalCBOR holds the generated decoder to runtime.CBORDecMode's
-// results on any input: the same success or failure, the same value, no panic.
+// results on any input: the same success or failure, the same value, no panic;
+// and the stores' decoding, which skips the key fields, to the same value.
 func FuzzClickWindowUnmarshalCBOR(f *testing.F) {
 	rng := rand.New(rand.NewSource(2))
 	for range 8 {
@@ -190,6 +201,15 @@ func FuzzClickWindowUnmarshalCBOR(f *testing.F) {
 		}
 		if gotErr == nil && !modelLatencySameCBOR((*clickWindowCBOR)(&got), &want) {
 			t.Fatalf("% x:\ngenerated  %+v\nreflection %+v", data, got, want)
+		}
+		if gotErr != nil {
+			return
+		}
+		// What the stores decode, skipping the key fields, is what UnmarshalCBOR decodes.
+		dec, err := clickWindowDecode(data)
+		dec = clickWindowWithKey(dec, got.StateKey())
+		if err != nil || !modelLatencySameCBOR((*clickWindowCBOR)(&dec), (*clickWindowCBOR)(&got)) {
+			t.Fatalf("% x:\nthe stores' decode %+v, %v\nUnmarshalCBOR      %+v", data, dec, err, got)
 		}
 	})
 }
@@ -279,7 +299,8 @@ func TestTumblingCBORMatchesReflection(t *testing.T) {
 }
 
 // FuzzTumblingUnmarshalCBOR holds the generated decoder to runtime.CBORDecMode's
-// results on any input: the same success or failure, the same value, no panic.
+// results on any input: the same success or failure, the same value, no panic;
+// and the stores' decoding, which skips the key fields, to the same value.
 func FuzzTumblingUnmarshalCBOR(f *testing.F) {
 	rng := rand.New(rand.NewSource(2))
 	for range 8 {
@@ -298,6 +319,15 @@ func FuzzTumblingUnmarshalCBOR(f *testing.F) {
 		}
 		if gotErr == nil && !modelLatencySameCBOR((*tumblingCBOR)(&got), &want) {
 			t.Fatalf("% x:\ngenerated  %+v\nreflection %+v", data, got, want)
+		}
+		if gotErr != nil {
+			return
+		}
+		// What the stores decode, skipping the key fields, is what UnmarshalCBOR decodes.
+		dec, err := tumblingDecode(data)
+		dec = tumblingWithKey(dec, got.StateKey())
+		if err != nil || !modelLatencySameCBOR((*tumblingCBOR)(&dec), (*tumblingCBOR)(&got)) {
+			t.Fatalf("% x:\nthe stores' decode %+v, %v\nUnmarshalCBOR      %+v", data, dec, err, got)
 		}
 	})
 }
@@ -388,7 +418,8 @@ func TestHistogramCBORMatchesReflection(t *testing.T) {
 }
 
 // FuzzHistogramUnmarshalCBOR holds the generated decoder to runtime.CBORDecMode's
-// results on any input: the same success or failure, the same value, no panic.
+// results on any input: the same success or failure, the same value, no panic;
+// and the stores' decoding, which skips the key fields, to the same value.
 func FuzzHistogramUnmarshalCBOR(f *testing.F) {
 	rng := rand.New(rand.NewSource(2))
 	for range 8 {
@@ -407,6 +438,15 @@ func FuzzHistogramUnmarshalCBOR(f *testing.F) {
 		}
 		if gotErr == nil && !modelLatencySameCBOR((*histogramCBOR)(&got), &want) {
 			t.Fatalf("% x:\ngenerated  %+v\nreflection %+v", data, got, want)
+		}
+		if gotErr != nil {
+			return
+		}
+		// What the stores decode, skipping the key fields, is what UnmarshalCBOR decodes.
+		dec, err := histogramDecode(data)
+		dec = histogramWithKey(dec, got.StateKey())
+		if err != nil || !modelLatencySameCBOR((*histogramCBOR)(&dec), (*histogramCBOR)(&got)) {
+			t.Fatalf("% x:\nthe stores' decode %+v, %v\nUnmarshalCBOR      %+v", data, dec, err, got)
 		}
 	})
 }
@@ -506,7 +546,8 @@ func TestDeviceCBORMatchesReflection(t *testing.T) {
 }
 
 // FuzzDeviceUnmarshalCBOR holds the generated decoder to runtime.CBORDecMode's
-// results on any input: the same success or failure, the same value, no panic.
+// results on any input: the same success or failure, the same value, no panic;
+// and the stores' decoding, which skips the key fields, to the same value.
 func FuzzDeviceUnmarshalCBOR(f *testing.F) {
 	rng := rand.New(rand.NewSource(2))
 	for range 8 {
@@ -525,6 +566,15 @@ func FuzzDeviceUnmarshalCBOR(f *testing.F) {
 		}
 		if gotErr == nil && !modelLatencySameCBOR((*deviceCBOR)(&got), &want) {
 			t.Fatalf("% x:\ngenerated  %+v\nreflection %+v", data, got, want)
+		}
+		if gotErr != nil {
+			return
+		}
+		// What the stores decode, skipping the key fields, is what UnmarshalCBOR decodes.
+		dec, err := deviceDecode(data)
+		dec = deviceWithKey(dec, got.StateKey())
+		if err != nil || !modelLatencySameCBOR((*deviceCBOR)(&dec), (*deviceCBOR)(&got)) {
+			t.Fatalf("% x:\nthe stores' decode %+v, %v\nUnmarshalCBOR      %+v", data, dec, err, got)
 		}
 	})
 }
