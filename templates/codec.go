@@ -15,9 +15,7 @@ import (
 // modes encode by reflection, and the store's decoding of a stored value.
 func renderCodec(f *jen.File, t *gen.Type) {
 	plain := lower(t) + "CBOR"
-	comment(f, "%s has %s's fields and tags but none of its methods: what runtime.CBOREncMode and "+
-		"runtime.CBORDecMode encode and decode by reflection, the reference the generated codec matches "+
-		"and its fallback.", plain, t.Name)
+	comment(f, "%s is %s without its methods: what the reference modes encode by reflection.", plain, t.Name)
 	f.Type().Id(plain).Id(t.Name)
 
 	comment(f, "MarshalCBOR encodes v as runtime.CBOREncMode would: the same bytes, faster.")
@@ -49,13 +47,11 @@ func renderCodec(f *jen.File, t *gen.Type) {
 		g.Return(jen.Id("dst"), jen.Nil())
 	})
 
-	comment(f, "UnmarshalCBOR decodes data into v, replacing it entirely: fields data lacks are zero, keys v lacks "+
-		"are skipped. It yields what runtime.CBORDecMode yields, errors included: canonical input takes a fast "+
-		"path, anything else goes to CBORDecMode.")
+	comment(f, "UnmarshalCBOR replaces v with what runtime.CBORDecMode decodes from data, errors included, faster.")
 	f.Func().Params(jen.Id("v").Op("*").Id(t.Name)).Id("UnmarshalCBOR").Params(jen.Id("data").Index().Byte()).Error().Block(
 		jen.Op("*").Id("v").Op("=").Id(t.Name).Values(),
 		jen.If(jen.Id(lower(t)+"DecodeCBOR").Call(jen.Id("v"), jen.Id("data"), impl("DecodeAll"))).Block(jen.Return(jen.Nil())),
-		jen.Id("x").Op(":=").New(jen.Id(plain)).Comment("on the slow path only: v itself does not escape"),
+		jen.Id("x").Op(":=").New(jen.Id(plain)),
 		jen.Id("err").Op(":=").Add(rt("CBORDecMode")).Dot("Unmarshal").Call(jen.Id("data"), jen.Id("x")),
 		jen.Op("*").Id("v").Op("=").Id(t.Name).Parens(jen.Op("*").Id("x")),
 		jen.Return(jen.Id("err")),
@@ -188,9 +184,8 @@ func errCheck(assign *jen.Statement, fl *gen.Field) jen.Code {
 // renderDecode renders the decoding fast path: true if it decoded data into
 // v, false to fall back to runtime.CBORDecMode.
 func renderDecode(f *jen.File, t *gen.Type) {
-	comment(f, "%sDecodeCBOR is UnmarshalCBOR's fast path. It returns false, having decoded part of v, "+
-		"for any input it does not handle: the caller then decodes with runtime.CBORDecMode, which has the "+
-		"last word. mode says which fields to skip.", lower(t))
+	comment(f, "%sDecodeCBOR is UnmarshalCBOR's fast path, skipping the fields mode says: false for "+
+		"input it leaves to runtime.CBORDecMode.", lower(t))
 	fail := jen.Return(jen.False())
 	f.Func().Id(lower(t)+"DecodeCBOR").Params(jen.Id("v").Op("*").Id(t.Name), jen.Id("data").Index().Byte(), jen.Id("mode").Add(impl("DecodeMode"))).Bool().BlockFunc(func(g *jen.Group) {
 		g.Id("r").Op(":=").Add(impl("NewCBORReader")).Call(jen.Id("data"))

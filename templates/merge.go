@@ -17,16 +17,11 @@ func renderMerge(f *jen.File, t *gen.Type) {
 			}
 		}
 	}
-	how := "with " + t.Name + "'s own Merge method"
-	if t.Merge == gen.MergeFields {
-		how = "field by field (" + opSummary(t) + ")"
-	}
-	missing := "stores in as given"
+	missing := "in as given"
 	if len(counts) > 0 {
-		missing += ", with its count fields 1"
+		missing = "in with its count fields 1"
 	}
-	comment(f, "%sMerge merges in into the stored value old, %s, and appends the result to dst. "+
-		"Into no value (found false) it %s.", lower(t), how, missing)
+	comment(f, "%sMerge appends to dst in merged into the stored value old, or, if none was found, %s.", lower(t), missing)
 	f.Func().Id(lower(t)+"Merge").Params(jen.List(jen.Id("dst"), jen.Id("old")).Index().Byte(), jen.Id("found").Bool(), jen.Id("in").Id(t.Name)).Params(jen.Index().Byte(), jen.Error()).BlockFunc(func(g *jen.Group) {
 		g.If(jen.Op("!").Id("found")).BlockFunc(func(g *jen.Group) {
 			for _, fl := range counts {

@@ -46,9 +46,8 @@ func renderStore(f *jen.File, t *gen.Type) {
 		if t.Lateness > 0 {
 			firing = "firing " + human(t.Lateness) + " after they end"
 		}
-		comment(f, "%s keeps %s values per %s and per window: %s, aligned to the Unix epoch, %s%s. "+
-			"State keys start with %q, timer keys with %q; the fired watermark is kept under %q. "+
-			"Create one store per backend and fire it from one place. Its methods are stateimpl.WindowStore's.",
+		comment(f, "%s keeps %s values per %s and per window: %s, %s%s. "+
+			"State keys start with %q, timer keys with %q; the fired watermark is kept under %q.",
 			store, t.Name, key, kind, firing, ttl, statePrefix(t), timerPrefix(t), strings.TrimSuffix(timerPrefix(t), "/")+":watermark")
 		notStoredDoc(f, t)
 		f.Type().Id(store).Op("=").Add(impl("WindowStore")).Types(jen.Id(key), jen.Id(t.Name))
@@ -65,8 +64,8 @@ func renderStore(f *jen.File, t *gen.Type) {
 		)
 		return
 	}
-	comment(f, "%s keeps %s values by %s, under the key prefix %q%s. Merge merges %s. "+
-		"Its methods are stateimpl.AggregateStore's.", store, t.Name, key, statePrefix(t), ttl, mergeDoc(t))
+	comment(f, "%s keeps %s values by %s, under the key prefix %q%s. Merge merges %s.",
+		store, t.Name, key, statePrefix(t), ttl, mergeDoc(t))
 	notStoredDoc(f, t)
 	f.Type().Id(store).Op("=").Add(impl("AggregateStore")).Types(jen.Id(key), jen.Id(t.Name))
 	comment(f, "%s returns a %s on b.", gen.Constructor(t), store)

@@ -49,9 +49,8 @@ func (k *UserClicksKey) DecodeKey(b []byte) error {
 	return nil
 }
 
-// userClicksCBOR has UserClicks's fields and tags but none of its methods: what
-// runtime.CBOREncMode and runtime.CBORDecMode encode and decode by reflection,
-// the reference the generated codec matches and its fallback.
+// userClicksCBOR is UserClicks without its methods: what the reference modes
+// encode by reflection.
 type userClicksCBOR UserClicks
 
 // MarshalCBOR encodes v as runtime.CBOREncMode would: the same bytes, faster.
@@ -77,25 +76,21 @@ func (v UserClicks) AppendCBOR(dst []byte) ([]byte, error) {
 	return dst, nil
 }
 
-// UnmarshalCBOR decodes data into v, replacing it entirely: fields data lacks
-// are zero, keys v lacks are skipped. It yields what runtime.CBORDecMode
-// yields, errors included: canonical input takes a fast path, anything else
-// goes to CBORDecMode.
+// UnmarshalCBOR replaces v with what runtime.CBORDecMode decodes from data,
+// errors included, faster.
 func (v *UserClicks) UnmarshalCBOR(data []byte) error {
 	*v = UserClicks{}
 	if userClicksDecodeCBOR(v, data, stateimpl.DecodeAll) {
 		return nil
 	}
-	x := new(userClicksCBOR) // on the slow path only: v itself does not escape
+	x := new(userClicksCBOR)
 	err := runtime.CBORDecMode.Unmarshal(data, x)
 	*v = UserClicks(*x)
 	return err
 }
 
-// userClicksDecodeCBOR is UnmarshalCBOR's fast path. It returns false, having
-// decoded part of v, for any input it does not handle: the caller then decodes
-// with runtime.CBORDecMode, which has the last word. mode says which fields to
-// skip.
+// userClicksDecodeCBOR is UnmarshalCBOR's fast path, skipping the fields mode
+// says: false for input it leaves to runtime.CBORDecMode.
 func userClicksDecodeCBOR(v *UserClicks, data []byte, mode stateimpl.DecodeMode) bool {
 	r := stateimpl.NewCBORReader(data)
 	n, ok := r.ReadMapHeader()
@@ -140,9 +135,8 @@ func userClicksWithKey(v UserClicks, k UserClicksKey) UserClicks {
 	return v
 }
 
-// userClicksMerge merges in into the stored value old, field by field (Clicks
-// count, Bytes sum, Last max), and appends the result to dst. Into no value
-// (found false) it stores in as given, with its count fields 1.
+// userClicksMerge appends to dst in merged into the stored value old, or, if
+// none was found, in with its count fields 1.
 func userClicksMerge(dst, old []byte, found bool, in UserClicks) ([]byte, error) {
 	if !found {
 		in.Clicks = 1
@@ -164,11 +158,9 @@ func userClicksMerge(dst, old []byte, found bool, in UserClicks) ([]byte, error)
 }
 
 // UserClicksStore keeps UserClicks values per UserClicksKey and per window:
-// sliding windows of 1m every 20s, aligned to the Unix epoch, firing 5s after
-// they end. State keys start with "w/UserClicks/", timer keys with
-// "t/UserClicks/"; the fired watermark is kept under "t/UserClicks:watermark".
-// Create one store per backend and fire it from one place. Its methods are
-// stateimpl.WindowStore's.
+// sliding windows of 1m every 20s, firing 5s after they end. State keys start
+// with "w/UserClicks/", timer keys with "t/UserClicks/"; the fired watermark is
+// kept under "t/UserClicks:watermark".
 type UserClicksStore = stateimpl.WindowStore[UserClicksKey, UserClicks]
 
 // NewUserClicksStore returns a UserClicksStore on b.
@@ -222,9 +214,8 @@ func (k *PageStatsKey) DecodeKey(b []byte) error {
 	return nil
 }
 
-// pageStatsCBOR has PageStats's fields and tags but none of its methods: what
-// runtime.CBOREncMode and runtime.CBORDecMode encode and decode by reflection,
-// the reference the generated codec matches and its fallback.
+// pageStatsCBOR is PageStats without its methods: what the reference modes
+// encode by reflection.
 type pageStatsCBOR PageStats
 
 // MarshalCBOR encodes v as runtime.CBOREncMode would: the same bytes, faster.
@@ -254,25 +245,21 @@ func (v PageStats) AppendCBOR(dst []byte) ([]byte, error) {
 	return dst, nil
 }
 
-// UnmarshalCBOR decodes data into v, replacing it entirely: fields data lacks
-// are zero, keys v lacks are skipped. It yields what runtime.CBORDecMode
-// yields, errors included: canonical input takes a fast path, anything else
-// goes to CBORDecMode.
+// UnmarshalCBOR replaces v with what runtime.CBORDecMode decodes from data,
+// errors included, faster.
 func (v *PageStats) UnmarshalCBOR(data []byte) error {
 	*v = PageStats{}
 	if pageStatsDecodeCBOR(v, data, stateimpl.DecodeAll) {
 		return nil
 	}
-	x := new(pageStatsCBOR) // on the slow path only: v itself does not escape
+	x := new(pageStatsCBOR)
 	err := runtime.CBORDecMode.Unmarshal(data, x)
 	*v = PageStats(*x)
 	return err
 }
 
-// pageStatsDecodeCBOR is UnmarshalCBOR's fast path. It returns false, having
-// decoded part of v, for any input it does not handle: the caller then decodes
-// with runtime.CBORDecMode, which has the last word. mode says which fields to
-// skip.
+// pageStatsDecodeCBOR is UnmarshalCBOR's fast path, skipping the fields mode
+// says: false for input it leaves to runtime.CBORDecMode.
 func pageStatsDecodeCBOR(v *PageStats, data []byte, mode stateimpl.DecodeMode) bool {
 	r := stateimpl.NewCBORReader(data)
 	n, ok := r.ReadMapHeader()
@@ -321,10 +308,8 @@ func pageStatsWithKey(v PageStats, k PageStatsKey) PageStats {
 	return v
 }
 
-// pageStatsMerge merges in into the stored value old, field by field (Views
-// count, Bytes sum, Largest max, First min, Referer last), and appends the
-// result to dst. Into no value (found false) it stores in as given, with its
-// count fields 1.
+// pageStatsMerge appends to dst in merged into the stored value old, or, if
+// none was found, in with its count fields 1.
 func pageStatsMerge(dst, old []byte, found bool, in PageStats) ([]byte, error) {
 	if !found {
 		in.Views = 1
@@ -351,7 +336,7 @@ func pageStatsMerge(dst, old []byte, found bool, in PageStats) ([]byte, error) {
 
 // PageStatsStore keeps PageStats values by PageStatsKey, under the key prefix
 // "a/PageStats/". Merge merges field by field: Views count, Bytes sum, Largest
-// max, First min, Referer last. Its methods are stateimpl.AggregateStore's.
+// max, First min, Referer last.
 type PageStatsStore = stateimpl.AggregateStore[PageStatsKey, PageStats]
 
 // NewPageStatsStore returns a PageStatsStore on b.

@@ -53,9 +53,8 @@ func (k *ModelLatencyKey) DecodeKey(b []byte) error {
 	return nil
 }
 
-// modelLatencyCBOR has ModelLatency's fields and tags but none of its methods:
-// what runtime.CBOREncMode and runtime.CBORDecMode encode and decode by
-// reflection, the reference the generated codec matches and its fallback.
+// modelLatencyCBOR is ModelLatency without its methods: what the reference
+// modes encode by reflection.
 type modelLatencyCBOR ModelLatency
 
 // MarshalCBOR encodes v as runtime.CBOREncMode would: the same bytes, faster.
@@ -97,25 +96,21 @@ func (v ModelLatency) AppendCBOR(dst []byte) ([]byte, error) {
 	return dst, nil
 }
 
-// UnmarshalCBOR decodes data into v, replacing it entirely: fields data lacks
-// are zero, keys v lacks are skipped. It yields what runtime.CBORDecMode
-// yields, errors included: canonical input takes a fast path, anything else
-// goes to CBORDecMode.
+// UnmarshalCBOR replaces v with what runtime.CBORDecMode decodes from data,
+// errors included, faster.
 func (v *ModelLatency) UnmarshalCBOR(data []byte) error {
 	*v = ModelLatency{}
 	if modelLatencyDecodeCBOR(v, data, stateimpl.DecodeAll) {
 		return nil
 	}
-	x := new(modelLatencyCBOR) // on the slow path only: v itself does not escape
+	x := new(modelLatencyCBOR)
 	err := runtime.CBORDecMode.Unmarshal(data, x)
 	*v = ModelLatency(*x)
 	return err
 }
 
-// modelLatencyDecodeCBOR is UnmarshalCBOR's fast path. It returns false, having
-// decoded part of v, for any input it does not handle: the caller then decodes
-// with runtime.CBORDecMode, which has the last word. mode says which fields to
-// skip.
+// modelLatencyDecodeCBOR is UnmarshalCBOR's fast path, skipping the fields mode
+// says: false for input it leaves to runtime.CBORDecMode.
 func modelLatencyDecodeCBOR(v *ModelLatency, data []byte, mode stateimpl.DecodeMode) bool {
 	r := stateimpl.NewCBORReader(data)
 	n, ok := r.ReadMapHeader()
@@ -175,11 +170,8 @@ func modelLatencyWithKey(v ModelLatency, k ModelLatencyKey) ModelLatency {
 	return v
 }
 
-// modelLatencyMerge merges in into the stored value old, field by field (Calls
-// count, TotalMs sum, BestMs min, WorstMs max, Tokens sum, Errors sum,
-// FirstCall first, LastCall last, LastStatus last), and appends the result to
-// dst. Into no value (found false) it stores in as given, with its count fields
-// 1.
+// modelLatencyMerge appends to dst in merged into the stored value old, or, if
+// none was found, in with its count fields 1.
 func modelLatencyMerge(dst, old []byte, found bool, in ModelLatency) ([]byte, error) {
 	if !found {
 		in.Calls = 1
@@ -211,8 +203,7 @@ func modelLatencyMerge(dst, old []byte, found bool, in ModelLatency) ([]byte, er
 // ModelLatencyStore keeps ModelLatency values by ModelLatencyKey, under the key
 // prefix "a/ModelLatency/", each write with a TTL of 720h. Merge merges field
 // by field: Calls count, TotalMs sum, BestMs min, WorstMs max, Tokens sum,
-// Errors sum, FirstCall first, LastCall last, LastStatus last. Its methods are
-// stateimpl.AggregateStore's.
+// Errors sum, FirstCall first, LastCall last, LastStatus last.
 type ModelLatencyStore = stateimpl.AggregateStore[ModelLatencyKey, ModelLatency]
 
 // NewModelLatencyStore returns a ModelLatencyStore on b.

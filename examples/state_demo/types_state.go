@@ -49,9 +49,8 @@ func (k *MerchantWindowKey) DecodeKey(b []byte) error {
 	return nil
 }
 
-// merchantWindowCBOR has MerchantWindow's fields and tags but none of its
-// methods: what runtime.CBOREncMode and runtime.CBORDecMode encode and decode
-// by reflection, the reference the generated codec matches and its fallback.
+// merchantWindowCBOR is MerchantWindow without its methods: what the reference
+// modes encode by reflection.
 type merchantWindowCBOR MerchantWindow
 
 // MarshalCBOR encodes v as runtime.CBOREncMode would: the same bytes, faster.
@@ -74,25 +73,21 @@ func (v MerchantWindow) AppendCBOR(dst []byte) ([]byte, error) {
 	return dst, nil
 }
 
-// UnmarshalCBOR decodes data into v, replacing it entirely: fields data lacks
-// are zero, keys v lacks are skipped. It yields what runtime.CBORDecMode
-// yields, errors included: canonical input takes a fast path, anything else
-// goes to CBORDecMode.
+// UnmarshalCBOR replaces v with what runtime.CBORDecMode decodes from data,
+// errors included, faster.
 func (v *MerchantWindow) UnmarshalCBOR(data []byte) error {
 	*v = MerchantWindow{}
 	if merchantWindowDecodeCBOR(v, data, stateimpl.DecodeAll) {
 		return nil
 	}
-	x := new(merchantWindowCBOR) // on the slow path only: v itself does not escape
+	x := new(merchantWindowCBOR)
 	err := runtime.CBORDecMode.Unmarshal(data, x)
 	*v = MerchantWindow(*x)
 	return err
 }
 
-// merchantWindowDecodeCBOR is UnmarshalCBOR's fast path. It returns false,
-// having decoded part of v, for any input it does not handle: the caller then
-// decodes with runtime.CBORDecMode, which has the last word. mode says which
-// fields to skip.
+// merchantWindowDecodeCBOR is UnmarshalCBOR's fast path, skipping the fields
+// mode says: false for input it leaves to runtime.CBORDecMode.
 func merchantWindowDecodeCBOR(v *MerchantWindow, data []byte, mode stateimpl.DecodeMode) bool {
 	r := stateimpl.NewCBORReader(data)
 	n, ok := r.ReadMapHeader()
@@ -137,9 +132,8 @@ func merchantWindowWithKey(v MerchantWindow, k MerchantWindowKey) MerchantWindow
 	return v
 }
 
-// merchantWindowMerge merges in into the stored value old, field by field
-// (Orders count, Cents sum, Largest max), and appends the result to dst. Into
-// no value (found false) it stores in as given, with its count fields 1.
+// merchantWindowMerge appends to dst in merged into the stored value old, or,
+// if none was found, in with its count fields 1.
 func merchantWindowMerge(dst, old []byte, found bool, in MerchantWindow) ([]byte, error) {
 	if !found {
 		in.Orders = 1
@@ -161,11 +155,9 @@ func merchantWindowMerge(dst, old []byte, found bool, in MerchantWindow) ([]byte
 }
 
 // MerchantWindowStore keeps MerchantWindow values per MerchantWindowKey and per
-// window: sliding windows of 1m every 20s, aligned to the Unix epoch, firing 5s
-// after they end. State keys start with "w/MerchantWindow/", timer keys with
-// "t/MerchantWindow/"; the fired watermark is kept under
-// "t/MerchantWindow:watermark". Create one store per backend and fire it from
-// one place. Its methods are stateimpl.WindowStore's.
+// window: sliding windows of 1m every 20s, firing 5s after they end. State keys
+// start with "w/MerchantWindow/", timer keys with "t/MerchantWindow/"; the
+// fired watermark is kept under "t/MerchantWindow:watermark".
 type MerchantWindowStore = stateimpl.WindowStore[MerchantWindowKey, MerchantWindow]
 
 // NewMerchantWindowStore returns a MerchantWindowStore on b.
@@ -219,9 +211,8 @@ func (k *CustomerTotalsKey) DecodeKey(b []byte) error {
 	return nil
 }
 
-// customerTotalsCBOR has CustomerTotals's fields and tags but none of its
-// methods: what runtime.CBOREncMode and runtime.CBORDecMode encode and decode
-// by reflection, the reference the generated codec matches and its fallback.
+// customerTotalsCBOR is CustomerTotals without its methods: what the reference
+// modes encode by reflection.
 type customerTotalsCBOR CustomerTotals
 
 // MarshalCBOR encodes v as runtime.CBOREncMode would: the same bytes, faster.
@@ -255,25 +246,21 @@ func (v CustomerTotals) AppendCBOR(dst []byte) ([]byte, error) {
 	return dst, nil
 }
 
-// UnmarshalCBOR decodes data into v, replacing it entirely: fields data lacks
-// are zero, keys v lacks are skipped. It yields what runtime.CBORDecMode
-// yields, errors included: canonical input takes a fast path, anything else
-// goes to CBORDecMode.
+// UnmarshalCBOR replaces v with what runtime.CBORDecMode decodes from data,
+// errors included, faster.
 func (v *CustomerTotals) UnmarshalCBOR(data []byte) error {
 	*v = CustomerTotals{}
 	if customerTotalsDecodeCBOR(v, data, stateimpl.DecodeAll) {
 		return nil
 	}
-	x := new(customerTotalsCBOR) // on the slow path only: v itself does not escape
+	x := new(customerTotalsCBOR)
 	err := runtime.CBORDecMode.Unmarshal(data, x)
 	*v = CustomerTotals(*x)
 	return err
 }
 
-// customerTotalsDecodeCBOR is UnmarshalCBOR's fast path. It returns false,
-// having decoded part of v, for any input it does not handle: the caller then
-// decodes with runtime.CBORDecMode, which has the last word. mode says which
-// fields to skip.
+// customerTotalsDecodeCBOR is UnmarshalCBOR's fast path, skipping the fields
+// mode says: false for input it leaves to runtime.CBORDecMode.
 func customerTotalsDecodeCBOR(v *CustomerTotals, data []byte, mode stateimpl.DecodeMode) bool {
 	r := stateimpl.NewCBORReader(data)
 	n, ok := r.ReadMapHeader()
@@ -324,10 +311,8 @@ func customerTotalsWithKey(v CustomerTotals, k CustomerTotalsKey) CustomerTotals
 	return v
 }
 
-// customerTotalsMerge merges in into the stored value old, field by field
-// (Orders count, Cents sum, Largest max, First min, Last max, LastMerchant
-// last), and appends the result to dst. Into no value (found false) it stores
-// in as given, with its count fields 1.
+// customerTotalsMerge appends to dst in merged into the stored value old, or,
+// if none was found, in with its count fields 1.
 func customerTotalsMerge(dst, old []byte, found bool, in CustomerTotals) ([]byte, error) {
 	if !found {
 		in.Orders = 1
@@ -357,8 +342,7 @@ func customerTotalsMerge(dst, old []byte, found bool, in CustomerTotals) ([]byte
 
 // CustomerTotalsStore keeps CustomerTotals values by CustomerTotalsKey, under
 // the key prefix "a/CustomerTotals/". Merge merges field by field: Orders
-// count, Cents sum, Largest max, First min, Last max, LastMerchant last. Its
-// methods are stateimpl.AggregateStore's.
+// count, Cents sum, Largest max, First min, Last max, LastMerchant last.
 type CustomerTotalsStore = stateimpl.AggregateStore[CustomerTotalsKey, CustomerTotals]
 
 // NewCustomerTotalsStore returns a CustomerTotalsStore on b.
@@ -407,9 +391,8 @@ func (k *ProgressKey) DecodeKey(b []byte) error {
 	return nil
 }
 
-// progressCBOR has Progress's fields and tags but none of its methods: what
-// runtime.CBOREncMode and runtime.CBORDecMode encode and decode by reflection,
-// the reference the generated codec matches and its fallback.
+// progressCBOR is Progress without its methods: what the reference modes encode
+// by reflection.
 type progressCBOR Progress
 
 // MarshalCBOR encodes v as runtime.CBOREncMode would: the same bytes, faster.
@@ -443,25 +426,21 @@ func (v Progress) AppendCBOR(dst []byte) ([]byte, error) {
 	return dst, nil
 }
 
-// UnmarshalCBOR decodes data into v, replacing it entirely: fields data lacks
-// are zero, keys v lacks are skipped. It yields what runtime.CBORDecMode
-// yields, errors included: canonical input takes a fast path, anything else
-// goes to CBORDecMode.
+// UnmarshalCBOR replaces v with what runtime.CBORDecMode decodes from data,
+// errors included, faster.
 func (v *Progress) UnmarshalCBOR(data []byte) error {
 	*v = Progress{}
 	if progressDecodeCBOR(v, data, stateimpl.DecodeAll) {
 		return nil
 	}
-	x := new(progressCBOR) // on the slow path only: v itself does not escape
+	x := new(progressCBOR)
 	err := runtime.CBORDecMode.Unmarshal(data, x)
 	*v = Progress(*x)
 	return err
 }
 
-// progressDecodeCBOR is UnmarshalCBOR's fast path. It returns false, having
-// decoded part of v, for any input it does not handle: the caller then decodes
-// with runtime.CBORDecMode, which has the last word. mode says which fields to
-// skip.
+// progressDecodeCBOR is UnmarshalCBOR's fast path, skipping the fields mode
+// says: false for input it leaves to runtime.CBORDecMode.
 func progressDecodeCBOR(v *Progress, data []byte, mode stateimpl.DecodeMode) bool {
 	r := stateimpl.NewCBORReader(data)
 	n, ok := r.ReadMapHeader()
@@ -512,9 +491,8 @@ func progressWithKey(v Progress, k ProgressKey) Progress {
 	return v
 }
 
-// progressMerge merges in into the stored value old, field by field (Source
-// last, Offset last, Newest last, Watermark last, Late last, Fired last), and
-// appends the result to dst. Into no value (found false) it stores in as given.
+// progressMerge appends to dst in merged into the stored value old, or, if none
+// was found, in as given.
 func progressMerge(dst, old []byte, found bool, in Progress) ([]byte, error) {
 	if !found {
 		return in.AppendCBOR(dst)
@@ -537,8 +515,7 @@ func progressMerge(dst, old []byte, found bool, in Progress) ([]byte, error) {
 
 // ProgressStore keeps Progress values by ProgressKey, under the key prefix
 // "a/Progress/". Merge merges field by field: Source last, Offset last, Newest
-// last, Watermark last, Late last, Fired last. Its methods are
-// stateimpl.AggregateStore's.
+// last, Watermark last, Late last, Fired last.
 type ProgressStore = stateimpl.AggregateStore[ProgressKey, Progress]
 
 // NewProgressStore returns a ProgressStore on b.

@@ -52,9 +52,8 @@ func (k *ModelLatencyKey) DecodeKey(b []byte) error {
 	return nil
 }
 
-// modelLatencyCBOR has ModelLatency's fields and tags but none of its methods:
-// what runtime.CBOREncMode and runtime.CBORDecMode encode and decode by
-// reflection, the reference the generated codec matches and its fallback.
+// modelLatencyCBOR is ModelLatency without its methods: what the reference
+// modes encode by reflection.
 type modelLatencyCBOR ModelLatency
 
 // MarshalCBOR encodes v as runtime.CBOREncMode would: the same bytes, faster.
@@ -83,25 +82,21 @@ func (v ModelLatency) AppendCBOR(dst []byte) ([]byte, error) {
 	return dst, nil
 }
 
-// UnmarshalCBOR decodes data into v, replacing it entirely: fields data lacks
-// are zero, keys v lacks are skipped. It yields what runtime.CBORDecMode
-// yields, errors included: canonical input takes a fast path, anything else
-// goes to CBORDecMode.
+// UnmarshalCBOR replaces v with what runtime.CBORDecMode decodes from data,
+// errors included, faster.
 func (v *ModelLatency) UnmarshalCBOR(data []byte) error {
 	*v = ModelLatency{}
 	if modelLatencyDecodeCBOR(v, data, stateimpl.DecodeAll) {
 		return nil
 	}
-	x := new(modelLatencyCBOR) // on the slow path only: v itself does not escape
+	x := new(modelLatencyCBOR)
 	err := runtime.CBORDecMode.Unmarshal(data, x)
 	*v = ModelLatency(*x)
 	return err
 }
 
-// modelLatencyDecodeCBOR is UnmarshalCBOR's fast path. It returns false, having
-// decoded part of v, for any input it does not handle: the caller then decodes
-// with runtime.CBORDecMode, which has the last word. mode says which fields to
-// skip.
+// modelLatencyDecodeCBOR is UnmarshalCBOR's fast path, skipping the fields mode
+// says: false for input it leaves to runtime.CBORDecMode.
 func modelLatencyDecodeCBOR(v *ModelLatency, data []byte, mode stateimpl.DecodeMode) bool {
 	r := stateimpl.NewCBORReader(data)
 	n, ok := r.ReadMapHeader()
@@ -153,10 +148,8 @@ func modelLatencyWithKey(v ModelLatency, k ModelLatencyKey) ModelLatency {
 	return v
 }
 
-// modelLatencyMerge merges in into the stored value old, field by field (Calls
-// count, Total sum, Worst max, Best min, Last last), and appends the result to
-// dst. Into no value (found false) it stores in as given, with its count fields
-// 1.
+// modelLatencyMerge appends to dst in merged into the stored value old, or, if
+// none was found, in with its count fields 1.
 func modelLatencyMerge(dst, old []byte, found bool, in ModelLatency) ([]byte, error) {
 	if !found {
 		in.Calls = 1
@@ -184,8 +177,7 @@ func modelLatencyMerge(dst, old []byte, found bool, in ModelLatency) ([]byte, er
 
 // ModelLatencyStore keeps ModelLatency values by ModelLatencyKey, under the key
 // prefix "a/ModelLatency/", each write with a TTL of 24h. Merge merges field by
-// field: Calls count, Total sum, Worst max, Best min, Last last. Its methods
-// are stateimpl.AggregateStore's.
+// field: Calls count, Total sum, Worst max, Best min, Last last.
 type ModelLatencyStore = stateimpl.AggregateStore[ModelLatencyKey, ModelLatency]
 
 // NewModelLatencyStore returns a ModelLatencyStore on b.
@@ -235,9 +227,8 @@ func (k *ClickWindowKey) DecodeKey(b []byte) error {
 	return nil
 }
 
-// clickWindowCBOR has ClickWindow's fields and tags but none of its methods:
-// what runtime.CBOREncMode and runtime.CBORDecMode encode and decode by
-// reflection, the reference the generated codec matches and its fallback.
+// clickWindowCBOR is ClickWindow without its methods: what the reference modes
+// encode by reflection.
 type clickWindowCBOR ClickWindow
 
 // MarshalCBOR encodes v as runtime.CBOREncMode would: the same bytes, faster.
@@ -258,25 +249,21 @@ func (v ClickWindow) AppendCBOR(dst []byte) ([]byte, error) {
 	return dst, nil
 }
 
-// UnmarshalCBOR decodes data into v, replacing it entirely: fields data lacks
-// are zero, keys v lacks are skipped. It yields what runtime.CBORDecMode
-// yields, errors included: canonical input takes a fast path, anything else
-// goes to CBORDecMode.
+// UnmarshalCBOR replaces v with what runtime.CBORDecMode decodes from data,
+// errors included, faster.
 func (v *ClickWindow) UnmarshalCBOR(data []byte) error {
 	*v = ClickWindow{}
 	if clickWindowDecodeCBOR(v, data, stateimpl.DecodeAll) {
 		return nil
 	}
-	x := new(clickWindowCBOR) // on the slow path only: v itself does not escape
+	x := new(clickWindowCBOR)
 	err := runtime.CBORDecMode.Unmarshal(data, x)
 	*v = ClickWindow(*x)
 	return err
 }
 
-// clickWindowDecodeCBOR is UnmarshalCBOR's fast path. It returns false, having
-// decoded part of v, for any input it does not handle: the caller then decodes
-// with runtime.CBORDecMode, which has the last word. mode says which fields to
-// skip.
+// clickWindowDecodeCBOR is UnmarshalCBOR's fast path, skipping the fields mode
+// says: false for input it leaves to runtime.CBORDecMode.
 func clickWindowDecodeCBOR(v *ClickWindow, data []byte, mode stateimpl.DecodeMode) bool {
 	r := stateimpl.NewCBORReader(data)
 	n, ok := r.ReadMapHeader()
@@ -319,9 +306,8 @@ func clickWindowWithKey(v ClickWindow, k ClickWindowKey) ClickWindow {
 	return v
 }
 
-// clickWindowMerge merges in into the stored value old, field by field (Clicks
-// count, Bytes sum), and appends the result to dst. Into no value (found false)
-// it stores in as given, with its count fields 1.
+// clickWindowMerge appends to dst in merged into the stored value old, or, if
+// none was found, in with its count fields 1.
 func clickWindowMerge(dst, old []byte, found bool, in ClickWindow) ([]byte, error) {
 	if !found {
 		in.Clicks = 1
@@ -340,11 +326,9 @@ func clickWindowMerge(dst, old []byte, found bool, in ClickWindow) ([]byte, erro
 }
 
 // ClickWindowStore keeps ClickWindow values per ClickWindowKey and per window:
-// sliding windows of 1m every 10s, aligned to the Unix epoch, firing 5s after
-// they end. State keys start with "w/ClickWindow/", timer keys with
-// "t/ClickWindow/"; the fired watermark is kept under
-// "t/ClickWindow:watermark". Create one store per backend and fire it from one
-// place. Its methods are stateimpl.WindowStore's.
+// sliding windows of 1m every 10s, firing 5s after they end. State keys start
+// with "w/ClickWindow/", timer keys with "t/ClickWindow/"; the fired watermark
+// is kept under "t/ClickWindow:watermark".
 type ClickWindowStore = stateimpl.WindowStore[ClickWindowKey, ClickWindow]
 
 // NewClickWindowStore returns a ClickWindowStore on b.

@@ -53,9 +53,8 @@ func (k *ModelLatencyKey) DecodeKey(b []byte) error {
 	return nil
 }
 
-// modelLatencyCBOR has ModelLatency's fields and tags but none of its methods:
-// what runtime.CBOREncMode and runtime.CBORDecMode encode and decode by
-// reflection, the reference the generated codec matches and its fallback.
+// modelLatencyCBOR is ModelLatency without its methods: what the reference
+// modes encode by reflection.
 type modelLatencyCBOR ModelLatency
 
 // MarshalCBOR encodes v as runtime.CBOREncMode would: the same bytes, faster.
@@ -86,25 +85,21 @@ func (v ModelLatency) AppendCBOR(dst []byte) ([]byte, error) {
 	return dst, nil
 }
 
-// UnmarshalCBOR decodes data into v, replacing it entirely: fields data lacks
-// are zero, keys v lacks are skipped. It yields what runtime.CBORDecMode
-// yields, errors included: canonical input takes a fast path, anything else
-// goes to CBORDecMode.
+// UnmarshalCBOR replaces v with what runtime.CBORDecMode decodes from data,
+// errors included, faster.
 func (v *ModelLatency) UnmarshalCBOR(data []byte) error {
 	*v = ModelLatency{}
 	if modelLatencyDecodeCBOR(v, data, stateimpl.DecodeAll) {
 		return nil
 	}
-	x := new(modelLatencyCBOR) // on the slow path only: v itself does not escape
+	x := new(modelLatencyCBOR)
 	err := runtime.CBORDecMode.Unmarshal(data, x)
 	*v = ModelLatency(*x)
 	return err
 }
 
-// modelLatencyDecodeCBOR is UnmarshalCBOR's fast path. It returns false, having
-// decoded part of v, for any input it does not handle: the caller then decodes
-// with runtime.CBORDecMode, which has the last word. mode says which fields to
-// skip.
+// modelLatencyDecodeCBOR is UnmarshalCBOR's fast path, skipping the fields mode
+// says: false for input it leaves to runtime.CBORDecMode.
 func modelLatencyDecodeCBOR(v *ModelLatency, data []byte, mode stateimpl.DecodeMode) bool {
 	r := stateimpl.NewCBORReader(data)
 	n, ok := r.ReadMapHeader()
@@ -158,10 +153,8 @@ func modelLatencyWithKey(v ModelLatency, k ModelLatencyKey) ModelLatency {
 	return v
 }
 
-// modelLatencyMerge merges in into the stored value old, field by field (Calls
-// count, Total sum, Worst max, Best min, Region first, Last last), and appends
-// the result to dst. Into no value (found false) it stores in as given, with
-// its count fields 1.
+// modelLatencyMerge appends to dst in merged into the stored value old, or, if
+// none was found, in with its count fields 1.
 func modelLatencyMerge(dst, old []byte, found bool, in ModelLatency) ([]byte, error) {
 	if !found {
 		in.Calls = 1
@@ -190,7 +183,6 @@ func modelLatencyMerge(dst, old []byte, found bool, in ModelLatency) ([]byte, er
 // ModelLatencyStore keeps ModelLatency values by ModelLatencyKey, under the key
 // prefix "a/ModelLatency/", each write with a TTL of 1h. Merge merges field by
 // field: Calls count, Total sum, Worst max, Best min, Region first, Last last.
-// Its methods are stateimpl.AggregateStore's.
 type ModelLatencyStore = stateimpl.AggregateStore[ModelLatencyKey, ModelLatency]
 
 // NewModelLatencyStore returns a ModelLatencyStore on b.
@@ -240,9 +232,8 @@ func (k *ClickWindowKey) DecodeKey(b []byte) error {
 	return nil
 }
 
-// clickWindowCBOR has ClickWindow's fields and tags but none of its methods:
-// what runtime.CBOREncMode and runtime.CBORDecMode encode and decode by
-// reflection, the reference the generated codec matches and its fallback.
+// clickWindowCBOR is ClickWindow without its methods: what the reference modes
+// encode by reflection.
 type clickWindowCBOR ClickWindow
 
 // MarshalCBOR encodes v as runtime.CBOREncMode would: the same bytes, faster.
@@ -272,25 +263,21 @@ func (v ClickWindow) AppendCBOR(dst []byte) ([]byte, error) {
 	return dst, nil
 }
 
-// UnmarshalCBOR decodes data into v, replacing it entirely: fields data lacks
-// are zero, keys v lacks are skipped. It yields what runtime.CBORDecMode
-// yields, errors included: canonical input takes a fast path, anything else
-// goes to CBORDecMode.
+// UnmarshalCBOR replaces v with what runtime.CBORDecMode decodes from data,
+// errors included, faster.
 func (v *ClickWindow) UnmarshalCBOR(data []byte) error {
 	*v = ClickWindow{}
 	if clickWindowDecodeCBOR(v, data, stateimpl.DecodeAll) {
 		return nil
 	}
-	x := new(clickWindowCBOR) // on the slow path only: v itself does not escape
+	x := new(clickWindowCBOR)
 	err := runtime.CBORDecMode.Unmarshal(data, x)
 	*v = ClickWindow(*x)
 	return err
 }
 
-// clickWindowDecodeCBOR is UnmarshalCBOR's fast path. It returns false, having
-// decoded part of v, for any input it does not handle: the caller then decodes
-// with runtime.CBORDecMode, which has the last word. mode says which fields to
-// skip.
+// clickWindowDecodeCBOR is UnmarshalCBOR's fast path, skipping the fields mode
+// says: false for input it leaves to runtime.CBORDecMode.
 func clickWindowDecodeCBOR(v *ClickWindow, data []byte, mode stateimpl.DecodeMode) bool {
 	r := stateimpl.NewCBORReader(data)
 	n, ok := r.ReadMapHeader()
@@ -337,9 +324,8 @@ func clickWindowWithKey(v ClickWindow, k ClickWindowKey) ClickWindow {
 	return v
 }
 
-// clickWindowMerge merges in into the stored value old, field by field (Clicks
-// count, Bytes sum, First min, Last max), and appends the result to dst. Into
-// no value (found false) it stores in as given, with its count fields 1.
+// clickWindowMerge appends to dst in merged into the stored value old, or, if
+// none was found, in with its count fields 1.
 func clickWindowMerge(dst, old []byte, found bool, in ClickWindow) ([]byte, error) {
 	if !found {
 		in.Clicks = 1
@@ -364,11 +350,9 @@ func clickWindowMerge(dst, old []byte, found bool, in ClickWindow) ([]byte, erro
 }
 
 // ClickWindowStore keeps ClickWindow values per ClickWindowKey and per window:
-// sliding windows of 1m every 20s, aligned to the Unix epoch, firing 5s after
-// they end. State keys start with "w/ClickWindow/", timer keys with
-// "t/ClickWindow/"; the fired watermark is kept under
-// "t/ClickWindow:watermark". Create one store per backend and fire it from one
-// place. Its methods are stateimpl.WindowStore's.
+// sliding windows of 1m every 20s, firing 5s after they end. State keys start
+// with "w/ClickWindow/", timer keys with "t/ClickWindow/"; the fired watermark
+// is kept under "t/ClickWindow:watermark".
 type ClickWindowStore = stateimpl.WindowStore[ClickWindowKey, ClickWindow]
 
 // NewClickWindowStore returns a ClickWindowStore on b.
@@ -422,9 +406,8 @@ func (k *TumblingKey) DecodeKey(b []byte) error {
 	return nil
 }
 
-// tumblingCBOR has Tumbling's fields and tags but none of its methods: what
-// runtime.CBOREncMode and runtime.CBORDecMode encode and decode by reflection,
-// the reference the generated codec matches and its fallback.
+// tumblingCBOR is Tumbling without its methods: what the reference modes encode
+// by reflection.
 type tumblingCBOR Tumbling
 
 // MarshalCBOR encodes v as runtime.CBOREncMode would: the same bytes, faster.
@@ -445,25 +428,21 @@ func (v Tumbling) AppendCBOR(dst []byte) ([]byte, error) {
 	return dst, nil
 }
 
-// UnmarshalCBOR decodes data into v, replacing it entirely: fields data lacks
-// are zero, keys v lacks are skipped. It yields what runtime.CBORDecMode
-// yields, errors included: canonical input takes a fast path, anything else
-// goes to CBORDecMode.
+// UnmarshalCBOR replaces v with what runtime.CBORDecMode decodes from data,
+// errors included, faster.
 func (v *Tumbling) UnmarshalCBOR(data []byte) error {
 	*v = Tumbling{}
 	if tumblingDecodeCBOR(v, data, stateimpl.DecodeAll) {
 		return nil
 	}
-	x := new(tumblingCBOR) // on the slow path only: v itself does not escape
+	x := new(tumblingCBOR)
 	err := runtime.CBORDecMode.Unmarshal(data, x)
 	*v = Tumbling(*x)
 	return err
 }
 
-// tumblingDecodeCBOR is UnmarshalCBOR's fast path. It returns false, having
-// decoded part of v, for any input it does not handle: the caller then decodes
-// with runtime.CBORDecMode, which has the last word. mode says which fields to
-// skip.
+// tumblingDecodeCBOR is UnmarshalCBOR's fast path, skipping the fields mode
+// says: false for input it leaves to runtime.CBORDecMode.
 func tumblingDecodeCBOR(v *Tumbling, data []byte, mode stateimpl.DecodeMode) bool {
 	r := stateimpl.NewCBORReader(data)
 	n, ok := r.ReadMapHeader()
@@ -506,9 +485,8 @@ func tumblingWithKey(v Tumbling, k TumblingKey) Tumbling {
 	return v
 }
 
-// tumblingMerge merges in into the stored value old, field by field (N count,
-// Sum sum), and appends the result to dst. Into no value (found false) it
-// stores in as given, with its count fields 1.
+// tumblingMerge appends to dst in merged into the stored value old, or, if none
+// was found, in with its count fields 1.
 func tumblingMerge(dst, old []byte, found bool, in Tumbling) ([]byte, error) {
 	if !found {
 		in.N = 1
@@ -527,10 +505,9 @@ func tumblingMerge(dst, old []byte, found bool, in Tumbling) ([]byte, error) {
 }
 
 // TumblingStore keeps Tumbling values per TumblingKey and per window: tumbling
-// windows of 10s, aligned to the Unix epoch, firing as they end. State keys
-// start with "w/Tumbling/", timer keys with "t/Tumbling/"; the fired watermark
-// is kept under "t/Tumbling:watermark". Create one store per backend and fire
-// it from one place. Its methods are stateimpl.WindowStore's.
+// windows of 10s, firing as they end. State keys start with "w/Tumbling/",
+// timer keys with "t/Tumbling/"; the fired watermark is kept under
+// "t/Tumbling:watermark".
 type TumblingStore = stateimpl.WindowStore[TumblingKey, Tumbling]
 
 // NewTumblingStore returns a TumblingStore on b.
@@ -583,9 +560,8 @@ func (k *HistogramKey) DecodeKey(b []byte) error {
 	return nil
 }
 
-// histogramCBOR has Histogram's fields and tags but none of its methods: what
-// runtime.CBOREncMode and runtime.CBORDecMode encode and decode by reflection,
-// the reference the generated codec matches and its fallback.
+// histogramCBOR is Histogram without its methods: what the reference modes
+// encode by reflection.
 type histogramCBOR Histogram
 
 // MarshalCBOR encodes v as runtime.CBOREncMode would: the same bytes, faster.
@@ -607,25 +583,21 @@ func (v Histogram) AppendCBOR(dst []byte) ([]byte, error) {
 	return dst, nil
 }
 
-// UnmarshalCBOR decodes data into v, replacing it entirely: fields data lacks
-// are zero, keys v lacks are skipped. It yields what runtime.CBORDecMode
-// yields, errors included: canonical input takes a fast path, anything else
-// goes to CBORDecMode.
+// UnmarshalCBOR replaces v with what runtime.CBORDecMode decodes from data,
+// errors included, faster.
 func (v *Histogram) UnmarshalCBOR(data []byte) error {
 	*v = Histogram{}
 	if histogramDecodeCBOR(v, data, stateimpl.DecodeAll) {
 		return nil
 	}
-	x := new(histogramCBOR) // on the slow path only: v itself does not escape
+	x := new(histogramCBOR)
 	err := runtime.CBORDecMode.Unmarshal(data, x)
 	*v = Histogram(*x)
 	return err
 }
 
-// histogramDecodeCBOR is UnmarshalCBOR's fast path. It returns false, having
-// decoded part of v, for any input it does not handle: the caller then decodes
-// with runtime.CBORDecMode, which has the last word. mode says which fields to
-// skip.
+// histogramDecodeCBOR is UnmarshalCBOR's fast path, skipping the fields mode
+// says: false for input it leaves to runtime.CBORDecMode.
 func histogramDecodeCBOR(v *Histogram, data []byte, mode stateimpl.DecodeMode) bool {
 	r := stateimpl.NewCBORReader(data)
 	n, ok := r.ReadMapHeader()
@@ -666,9 +638,8 @@ func histogramWithKey(v Histogram, k HistogramKey) Histogram {
 	return v
 }
 
-// histogramMerge merges in into the stored value old, with Histogram's own
-// Merge method, and appends the result to dst. Into no value (found false) it
-// stores in as given.
+// histogramMerge appends to dst in merged into the stored value old, or, if
+// none was found, in as given.
 func histogramMerge(dst, old []byte, found bool, in Histogram) ([]byte, error) {
 	if !found {
 		return in.AppendCBOR(dst)
@@ -685,8 +656,7 @@ func histogramMerge(dst, old []byte, found bool, in Histogram) ([]byte, error) {
 }
 
 // HistogramStore keeps Histogram values by HistogramKey, under the key prefix
-// "a/Histogram/". Merge merges with Histogram's own Merge method. Its methods
-// are stateimpl.AggregateStore's.
+// "a/Histogram/". Merge merges with Histogram's own Merge method.
 type HistogramStore = stateimpl.AggregateStore[HistogramKey, Histogram]
 
 // NewHistogramStore returns a HistogramStore on b.
@@ -755,9 +725,8 @@ func (k *DeviceKey) DecodeKey(b []byte) error {
 	return nil
 }
 
-// deviceCBOR has Device's fields and tags but none of its methods: what
-// runtime.CBOREncMode and runtime.CBORDecMode encode and decode by reflection,
-// the reference the generated codec matches and its fallback.
+// deviceCBOR is Device without its methods: what the reference modes encode by
+// reflection.
 type deviceCBOR Device
 
 // MarshalCBOR encodes v as runtime.CBOREncMode would: the same bytes, faster.
@@ -797,25 +766,21 @@ func (v Device) AppendCBOR(dst []byte) ([]byte, error) {
 	return dst, nil
 }
 
-// UnmarshalCBOR decodes data into v, replacing it entirely: fields data lacks
-// are zero, keys v lacks are skipped. It yields what runtime.CBORDecMode
-// yields, errors included: canonical input takes a fast path, anything else
-// goes to CBORDecMode.
+// UnmarshalCBOR replaces v with what runtime.CBORDecMode decodes from data,
+// errors included, faster.
 func (v *Device) UnmarshalCBOR(data []byte) error {
 	*v = Device{}
 	if deviceDecodeCBOR(v, data, stateimpl.DecodeAll) {
 		return nil
 	}
-	x := new(deviceCBOR) // on the slow path only: v itself does not escape
+	x := new(deviceCBOR)
 	err := runtime.CBORDecMode.Unmarshal(data, x)
 	*v = Device(*x)
 	return err
 }
 
-// deviceDecodeCBOR is UnmarshalCBOR's fast path. It returns false, having
-// decoded part of v, for any input it does not handle: the caller then decodes
-// with runtime.CBORDecMode, which has the last word. mode says which fields to
-// skip.
+// deviceDecodeCBOR is UnmarshalCBOR's fast path, skipping the fields mode says:
+// false for input it leaves to runtime.CBORDecMode.
 func deviceDecodeCBOR(v *Device, data []byte, mode stateimpl.DecodeMode) bool {
 	r := stateimpl.NewCBORReader(data)
 	n, ok := r.ReadMapHeader()
@@ -875,9 +840,8 @@ func deviceWithKey(v Device, k DeviceKey) Device {
 	return v
 }
 
-// deviceMerge merges in into the stored value old, field by field (Temps last,
-// Labels first, Boots count), and appends the result to dst. Into no value
-// (found false) it stores in as given, with its count fields 1.
+// deviceMerge appends to dst in merged into the stored value old, or, if none
+// was found, in with its count fields 1.
 func deviceMerge(dst, old []byte, found bool, in Device) ([]byte, error) {
 	if !found {
 		in.Boots = 1
@@ -902,7 +866,7 @@ func deviceMerge(dst, old []byte, found bool, in Device) ([]byte, error) {
 
 // DeviceStore keeps Device values by DeviceKey, under the key prefix
 // "a/Device/". Merge merges field by field: Temps last, Labels first, Boots
-// count. Its methods are stateimpl.AggregateStore's.
+// count.
 type DeviceStore = stateimpl.AggregateStore[DeviceKey, Device]
 
 // NewDeviceStore returns a DeviceStore on b.

@@ -239,8 +239,8 @@ type Windowing struct {
 }
 
 // WindowStore keeps values of type V per key of type K and per event-time
-// window, on the window engine [Windows], whose doc says when events are
-// late and windows fire. A generated TStore is an alias of a WindowStore;
+// window (aligned to the Unix epoch), on the window engine [Windows], whose
+// doc says when events are late and windows fire. A generated TStore is an alias of a WindowStore;
 // NewTStore returns one. It is safe for concurrent use. Create one store per
 // backend and key space, and fire it from one place: the store keeps the
 // fired watermark.
