@@ -15,3 +15,12 @@ type _under struct {
 type Ωmega struct {
 	K string `statekit:"key"`
 }
+
+// HTTPStats starts with an initialism: its unexported names start "http", not
+// "hTTP".
+//
+//statekit:aggregate
+type HTTPStats struct {
+	URL string `statekit:"key"`
+	N   int64  `statekit:"sum"`
+}

@@ -12,6 +12,7 @@ var (
 	time              = tm.Second
 	bytes, math, rand = 5, 6, 7
 	reflect, quick    = 8, 9
+	stateimpl         = "stateimpl"
 )
 
 type context struct{}
