@@ -1,10 +1,11 @@
-// Package runtime is what statekit's generated stores, its backends and its
-// checkpoint coordinator share: the byte-level [Backend] contract and its optional
+// Package runtime is what statekit's users, its backends and its checkpoint
+// coordinator share: the byte-level [Backend] contract and its optional
 // capabilities, the error type and sentinels, [Stats], [Clock], [Window], the
 // order-preserving key encoding, and the canonical CBOR modes.
 //
-// Generated code imports this package and the standard library only, so it is
-// kept small and imports no other package of this module.
+// It imports no other package of this module. What exists only for generated
+// code — the generic stores, the window engine, the CBOR primitives, the
+// version guard — is in package stateimpl, which changes with the generator.
 //
 // # Backends
 //
