@@ -12,16 +12,35 @@ import (
 
 var errBatchDone = errors.New("batch already committed or discarded")
 
-// batch is a runtime.Batch on Badger's WriteBatch, which commits large
-// transactions in the background as writes arrive.
+// batch is a runtime.Batch. A small batch is held and committed as one
+// transaction; one that grows past smallBatch writes or bytes moves to
+// Badger's WriteBatch, which commits large transactions in the background as
+// writes arrive. WriteBatch costs more than a transaction for a few hundred
+// writes (a window store's FireDue deletes its due windows in batches of
+// that size), and less for a restore's millions.
 type batch struct {
 	b          *Backend
 	wb         *bdb.WriteBatch
+	held       []heldWrite // the writes of a small batch, before any WriteBatch
+	heldBytes  int
 	arena      []byte   // copies of keys and values, which wb holds until it commits
 	keys       [][]byte // the keys written, to invalidate in the cache after the commit
 	puts, dels uint64
 	done       bool
 }
+
+// heldWrite is a write a small batch holds for its one transaction.
+type heldWrite struct {
+	key, value []byte
+	exp        uint64
+	del        bool
+}
+
+// The most writes, and bytes, a batch commits as one transaction.
+const (
+	smallBatch      = 4096
+	smallBatchBytes = 4 << 20
+)
 
 // batchArena is the size of the blocks a batch copies keys and values into:
 // one allocation per block instead of two per write.
@@ -62,23 +81,16 @@ func (w *batch) write(op string, key, value []byte, exp uint64, del bool) error 
 	if err := w.b.guard.take(writeSize(key, value), del); err != nil {
 		return fail(op, key, err)
 	}
-	if w.wb == nil {
-		w.wb = w.b.db.NewWriteBatch()
-	}
-	var err error
 	k := w.copied(key)
 	w.b.invalidate(k)
 	if w.b.cache != nil {
 		w.keys = append(w.keys, k)
 	}
-	if del {
-		err = w.wb.Delete(k)
-	} else {
-		e := bdb.NewEntry(k, w.copied(value))
-		e.ExpiresAt = exp
-		err = w.wb.SetEntry(e)
+	hw := heldWrite{key: k, exp: exp, del: del}
+	if !del {
+		hw.value = w.copied(value)
 	}
-	if err != nil {
+	if err := w.apply(hw); err != nil {
 		return fail(op, key, err)
 	}
 	if del {
@@ -87,6 +99,71 @@ func (w *batch) write(op string, key, value []byte, exp uint64, del bool) error 
 		w.puts++
 	}
 	return nil
+}
+
+// apply holds hw while the batch is small, else writes it (and what was held)
+// to the WriteBatch.
+func (w *batch) apply(hw heldWrite) error {
+	if w.wb == nil && len(w.held) < smallBatch && w.heldBytes+len(hw.key)+len(hw.value) <= smallBatchBytes {
+		w.held = append(w.held, hw)
+		w.heldBytes += len(hw.key) + len(hw.value)
+		return nil
+	}
+	if w.wb == nil {
+		if err := w.spill(); err != nil {
+			return err
+		}
+	}
+	return writeTo(w.wb, hw)
+}
+
+// spill moves the held writes to a new WriteBatch.
+func (w *batch) spill() error {
+	w.wb = w.b.db.NewWriteBatch()
+	for _, hw := range w.held {
+		if err := writeTo(w.wb, hw); err != nil {
+			return err
+		}
+	}
+	w.held, w.heldBytes = nil, 0
+	return nil
+}
+
+func writeTo(wb *bdb.WriteBatch, hw heldWrite) error {
+	if hw.del {
+		return wb.Delete(hw.key)
+	}
+	e := bdb.NewEntry(hw.key, hw.value)
+	e.ExpiresAt = hw.exp
+	return wb.SetEntry(e)
+}
+
+// commitHeld commits the held writes as one transaction; one Badger finds too
+// big goes through a WriteBatch instead.
+func (w *batch) commitHeld() error {
+	err := w.b.db.Update(func(txn *bdb.Txn) error {
+		for _, hw := range w.held {
+			var err error
+			if hw.del {
+				err = txn.Delete(hw.key)
+			} else {
+				e := bdb.NewEntry(hw.key, hw.value)
+				e.ExpiresAt = hw.exp
+				err = txn.SetEntry(e)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, bdb.ErrTxnTooBig) {
+		if err := w.spill(); err != nil {
+			return err
+		}
+		return w.wb.Flush()
+	}
+	return err
 }
 
 // Put implements runtime.Batch.
@@ -119,10 +196,15 @@ func (w *batch) Commit(ctx context.Context) error {
 		w.Discard()
 		return fail("batch commit", nil, err)
 	}
-	if w.wb == nil {
+	var err error
+	switch {
+	case w.wb != nil:
+		err = w.wb.Flush()
+	case len(w.held) > 0:
+		err = w.commitHeld()
+	default:
 		return nil
 	}
-	err := w.wb.Flush()
 	for _, k := range w.keys { // after the commit, failed or not: see valueCache
 		w.b.invalidate(k)
 	}
@@ -137,6 +219,7 @@ func (w *batch) Commit(ctx context.Context) error {
 // Discard implements runtime.Batch.
 func (w *batch) Discard() {
 	w.done = true
+	w.held = nil
 	if w.wb != nil {
 		w.wb.Cancel()
 		w.wb = nil

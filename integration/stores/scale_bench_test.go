@@ -27,8 +27,9 @@ import (
 // Operations:
 //   - FireDueNone: FireDue with nothing due (every watermark tick of a quiet
 //     stream);
-//   - FireDue500: FireDue with 500 windows due; the fired windows are added
-//     again, ending after all others, outside the timer, so n stays the same;
+//   - FireDue500, FireDue1000: FireDue with 500 or 1,000 windows due; the
+//     fired windows are added again, ending after all others, outside the
+//     timer, so n stays the same;
 //   - Windows: one key's windows (Windows, a prefix scan of one key);
 //   - Scan100: a backend Scan of a prefix holding 100 windows' states;
 //   - Get, Put: the backend's Get and Put of a random window state key.
@@ -76,18 +77,8 @@ func BenchmarkScale(b *testing.B) {
 				}
 			}
 		}},
-		{"FireDue500", func(b *testing.B, f *scaleFixture) {
-			for b.Loop() {
-				n, err := f.s.FireDue(ctx, f.watermark(500), func(TumblingKey, runtime.Window, Tumbling) error { return nil })
-				if err != nil || n != 500 {
-					b.Fatalf("FireDue = %d, %v; want 500", n, err)
-				}
-				b.StopTimer()
-				f.fired += 500
-				f.add(b, 500)
-				b.StartTimer()
-			}
-		}},
+		{"FireDue500", func(b *testing.B, f *scaleFixture) { fireDue(b, f, 500) }},
+		{"FireDue1000", func(b *testing.B, f *scaleFixture) { fireDue(b, f, 1000) }},
 		{"Windows", func(b *testing.B, f *scaleFixture) {
 			for b.Loop() {
 				k := TumblingKey{Key: scaleKey(f.rng.IntN(f.n))}
@@ -206,4 +197,19 @@ func (f *scaleFixture) stateKeys(b *testing.B) [][]byte {
 		f.keys = keys
 	}
 	return f.keys
+}
+
+// fireDue fires due windows per iteration and adds as many again.
+func fireDue(b *testing.B, f *scaleFixture, due int) {
+	ctx := context.Background()
+	for b.Loop() {
+		n, err := f.s.FireDue(ctx, f.watermark(due), func(TumblingKey, runtime.Window, Tumbling) error { return nil })
+		if err != nil || n != due {
+			b.Fatalf("FireDue = %d, %v; want %d", n, err, due)
+		}
+		b.StopTimer()
+		f.fired += due
+		f.add(b, due)
+		b.StartTimer()
+	}
 }

@@ -650,13 +650,20 @@ func (w *Windows) release(held []uint64) {
 // no other FireDue fires a window twice. It returns how many windows fired and
 // how many timers it claimed.
 //
-// The deletes go key by key. Deleting a chunk's windows in one write batch
-// was measured slower on Badger (its WriteBatch costs more than 1,000 small
-// transactions: 12 ms against 8.4 ms for 500 windows), and in memory a delete
-// is cheaper than batching it.
+// On a backend with batches (runtime.Batcher), the deletes of the chunk's
+// windows are committed together after their callbacks, rather than two
+// transactions per window: 500 due windows among a million on Badger went
+// from 9 ms to 4 ms. A crash before the commit fires them again, as a crash
+// between a callback and its delete always did: at least once. A failing
+// callback stops the chunk, and the windows fired before it are deleted.
 func (w *Windows) fireChunk(ctx context.Context, timers [][]byte, fn func(fields []byte, win runtime.Window, value []byte) error, gen uint64) (fired, claimed int, err error) {
 	held := make([]uint64, 0, len(timers))
 	defer func() { w.release(held) }()
+	var batch runtime.Batch
+	if bb, ok := w.b.(runtime.Batcher); ok {
+		batch = bb.NewBatch()
+		defer batch.Discard()
+	}
 	for _, tk := range timers {
 		h, ok := w.claim(tk)
 		if !ok {
@@ -666,20 +673,27 @@ func (w *Windows) fireChunk(ctx context.Context, timers [][]byte, fn func(fields
 		if w.restoredSince(gen) {
 			return fired, len(held), errRestored
 		}
-		ok, err := w.fire(ctx, tk, fn, gen)
+		ok, err := w.fire(ctx, tk, fn, gen, batch)
 		if ok {
 			fired++
 		}
 		if err != nil {
+			if batch != nil {
+				err = errors.Join(err, w.commit(ctx, batch, gen))
+			}
 			return fired, len(held), err
 		}
+	}
+	if batch != nil {
+		return fired, len(held), w.commit(ctx, batch, gen)
 	}
 	return fired, len(held), nil
 }
 
-// fire calls fn with the state of the window of one due timer, and then has
-// deletes the state and the timer. It reports whether fn was called.
-func (w *Windows) fire(ctx context.Context, timerKey []byte, fn func(fields []byte, win runtime.Window, value []byte) error, gen uint64) (bool, error) {
+// fire calls fn with the state of the window of one due timer, and then
+// deletes the state and the timer, or adds their deletes to batch. It reports
+// whether fn was called.
+func (w *Windows) fire(ctx context.Context, timerKey []byte, fn func(fields []byte, win runtime.Window, value []byte) error, gen uint64, batch runtime.Batch) (bool, error) {
 	r := runtime.NewKeyReader(timerKey)
 	r.ReadPrefix(w.spec.TimerPrefix)
 	end := r.ReadTime()
@@ -697,22 +711,35 @@ func (w *Windows) fire(ctx context.Context, timerKey []byte, fn func(fields []by
 		if err := fn(fields, win, value); err != nil {
 			return false, err
 		}
-		if err := w.delete(ctx, key, gen); err != nil {
+		if err := w.delete(ctx, key, gen, batch); err != nil {
 			return true, err
 		}
 	}
-	return found, w.delete(ctx, timerKey, gen)
+	return found, w.delete(ctx, timerKey, gen, batch)
 }
 
-// delete deletes key unless the backend was restored since generation gen
-// (the key then belongs to the restored contents). A Restore between the
-// check and the delete is the one case left to the caller: do not restore a
-// backend while a FireDue runs on it.
-func (w *Windows) delete(ctx context.Context, key []byte, gen uint64) error {
+// delete deletes key, or adds its delete to batch, unless the backend was
+// restored since generation gen (the key then belongs to the restored
+// contents). A Restore between the check and the delete is the one case left
+// to the caller: do not restore a backend while a FireDue runs on it.
+func (w *Windows) delete(ctx context.Context, key []byte, gen uint64, batch runtime.Batch) error {
 	if w.restoredSince(gen) {
 		return errRestored
 	}
+	if batch != nil {
+		return batch.Delete(key)
+	}
 	return w.b.Delete(ctx, key)
+}
+
+// commit commits a chunk's deletes unless the backend was restored since
+// generation gen. Their callbacks have run: a cancelled ctx does not stop
+// the commit, which would only make those windows fire again.
+func (w *Windows) commit(ctx context.Context, batch runtime.Batch, gen uint64) error {
+	if w.restoredSince(gen) {
+		return errRestored
+	}
+	return batch.Commit(context.WithoutCancel(ctx))
 }
 
 // The instants the key encoding can hold (Unix nanoseconds in an int64).
