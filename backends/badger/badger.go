@@ -24,6 +24,7 @@
 package badger
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -496,6 +497,17 @@ func (b *Backend) ListKeys(ctx context.Context, prefix []byte) ([][]byte, error)
 // the Scan. fn must not call Close or Restore of this backend, which wait for
 // the Scan to end.
 func (b *Backend) Scan(ctx context.Context, prefix []byte, fn func(key, value []byte) error) error {
+	return b.ScanFrom(ctx, prefix, prefix, fn)
+}
+
+// ScanFrom implements runtime.RangeScanner: Scan of prefix, starting at the
+// first key >= from. Badger keeps deleted keys as tombstones until
+// compaction, and a scan walks them: starting past them is what makes a
+// window store's FireDue cost what is due, not what was fired before.
+func (b *Backend) ScanFrom(ctx context.Context, prefix, from []byte, fn func(key, value []byte) error) error {
+	if bytes.Compare(from, prefix) < 0 {
+		from = prefix
+	}
 	if err := b.gate.admit(callingOp, true); err != nil {
 		return fail("scan", prefix, err)
 	}
@@ -512,7 +524,7 @@ func (b *Backend) Scan(ctx context.Context, prefix []byte, fn func(key, value []
 		it := txn.NewIterator(opts)
 		defer it.Close()
 		n := 0
-		for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
+		for it.Seek(from); it.ValidForPrefix(prefix); it.Next() {
 			if n++; n%1024 == 0 {
 				if err := ctx.Err(); err != nil {
 					return err

@@ -72,3 +72,89 @@ func TestFailingCallbackKeepsTheFired(t *testing.T) {
 		}
 	}
 }
+
+// TestFireAfterRestoreBelowTheFloor: FireDue scans timers from past those it
+// has fired; a Restore brings back timers below that point, and the next
+// FireDue must find them.
+func TestFireAfterRestoreBelowTheFloor(t *testing.T) {
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) {
+			b := be.open(t, t.TempDir())
+			snap, ok := b.(runtime.Snapshotter)
+			if !ok {
+				t.Skip("no snapshots")
+			}
+			w := stateimpl.NewWindows(b, spec(time.Second, time.Second, 0))
+			for i := range 10 {
+				if err := w.Add(ctx, []byte("k"), time.Unix(int64(i), 0), addID(uint64(i))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var saved []runtime.Entry
+			for e, err := range snap.Snapshot(ctx) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				saved = append(saved, runtime.Entry{Key: slices.Clone(e.Key), Value: slices.Clone(e.Value), ExpiresAt: e.ExpiresAt})
+			}
+			if got := fireAll(t, w, time.Unix(6, 0)); len(got) != 6 {
+				t.Fatalf("fired %d windows, want 6", len(got))
+			}
+			entries := func(yield func(runtime.Entry, error) bool) {
+				for _, e := range saved {
+					if !yield(e, nil) {
+						return
+					}
+				}
+			}
+			if err := snap.Restore(ctx, entries); err != nil {
+				t.Fatal(err)
+			}
+			if got := fireAll(t, w, time.Unix(6, 0)); len(got) != 6 {
+				t.Fatalf("after the restore, fired %d windows, want the 6 restored", len(got))
+			}
+			if got := fireAll(t, w, time.Unix(10, 0)); len(got) != 4 {
+				t.Fatalf("then fired %d windows, want 4", len(got))
+			}
+		})
+	}
+}
+
+// TestSkippedWindowIsNotPassedOver: a FireDue that skips a window another
+// FireDue is firing must not record that everything before it is gone: when
+// the other's callback fails, the window has to fire next time.
+func TestSkippedWindowIsNotPassedOver(t *testing.T) {
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) {
+			b := be.open(t, t.TempDir())
+			w := stateimpl.NewWindows(b, spec(time.Second, time.Second, 0))
+			for i := range 10 {
+				if err := w.Add(ctx, []byte(fmt.Sprintf("k%d", i)), time.Unix(0, 0), addID(uint64(i))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			started, release := make(chan struct{}), make(chan struct{})
+			errA := make(chan error, 1)
+			go func() {
+				_, err := w.FireDue(ctx, time.Unix(1, 0), func(fields []byte, _ runtime.Window, _ []byte) error {
+					close(started)
+					<-release
+					return errors.New("sink down")
+				})
+				errA <- err
+			}()
+			<-started
+			n, err := w.FireDue(ctx, time.Unix(1, 0), func([]byte, runtime.Window, []byte) error { return nil })
+			if err != nil || n != 9 {
+				t.Fatalf("the second FireDue = %d, %v; want the 9 windows not being fired", n, err)
+			}
+			close(release)
+			if err := <-errA; err == nil {
+				t.Fatal("the first FireDue did not fail")
+			}
+			if got := fireAll(t, w, time.Unix(1, 0)); len(got) != 1 {
+				t.Fatalf("fired %d windows after the failure, want the one that failed", len(got))
+			}
+		})
+	}
+}

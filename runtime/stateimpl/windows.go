@@ -172,6 +172,17 @@ type Windows struct {
 	// mark is W in Unix nanoseconds, math.MinInt64 before any FireDue. It
 	// changes only with gate held exclusively.
 	mark atomic.Int64
+
+	// floor: no timer with End <= floor.end exists in the backend of
+	// generation floor.gen (recorded after a FireDue that fired and deleted
+	// every one it found), so FireDue scans timers from past it, not over
+	// the deleted ones (see runtime.RangeScanner).
+	floorMu sync.Mutex
+	floor   struct {
+		gen uint64
+		end int64
+		set bool
+	}
 }
 
 // foreverTTL is the TTL of timers and of the watermark key: longer than any
@@ -530,9 +541,11 @@ func (w *Windows) fireDue(ctx context.Context, wm int64, fn func(fields []byte, 
 	}
 	limit := time.Unix(0, lastDue)
 	fired := 0
+	from := w.timerFloor(gen)
+	all := true // every due timer seen was fired by this call
 	for {
 		var due [][]byte
-		err := w.b.Scan(ctx, w.spec.TimerPrefix, func(k, _ []byte) error {
+		err := runtime.ScanFrom(ctx, w.b, w.spec.TimerPrefix, from, func(k, _ []byte) error {
 			r := runtime.NewKeyReader(k)
 			r.ReadPrefix(w.spec.TimerPrefix)
 			end := r.ReadTime()
@@ -553,6 +566,9 @@ func (w *Windows) fireDue(ctx context.Context, wm int64, fn func(fields []byte, 
 		}
 		scanned := len(due)
 		claimed := 0
+		if scanned > 0 {
+			from = append(bytes.Clone(due[scanned-1]), 0) // the next scan starts past this one's timers
+		}
 		for len(due) > 0 {
 			chunk := due[:min(fireChunk, len(due))]
 			due = due[len(chunk):]
@@ -563,11 +579,42 @@ func (w *Windows) fireDue(ctx context.Context, wm int64, fn func(fields []byte, 
 				return fired, err
 			}
 		}
+		all = all && claimed == scanned
 		if scanned < fireBatch || claimed == 0 {
 			break
 		}
 	}
+	if all {
+		w.raiseFloor(gen, lastDue)
+	}
 	return fired, nil
+}
+
+// timerFloor is where FireDue's scan of timers may start: past every timer
+// known deleted in the backend's generation gen, else at the first timer.
+func (w *Windows) timerFloor(gen uint64) []byte {
+	w.floorMu.Lock()
+	defer w.floorMu.Unlock()
+	if !w.floor.set || w.floor.gen != gen || w.floor.end == math.MaxInt64 {
+		return w.spec.TimerPrefix
+	}
+	from, err := runtime.AppendKeyTime(append([]byte(nil), w.spec.TimerPrefix...), time.Unix(0, w.floor.end+1))
+	if err != nil {
+		return w.spec.TimerPrefix
+	}
+	return from
+}
+
+// raiseFloor records that no timer with End <= end is left in generation gen:
+// FireDue fired and deleted every one it found, and none can be written any
+// more (their windows are due: Add and Put refuse them).
+func (w *Windows) raiseFloor(gen uint64, end int64) {
+	w.floorMu.Lock()
+	defer w.floorMu.Unlock()
+	if w.floor.set && w.floor.gen == gen && w.floor.end >= end {
+		return
+	}
+	w.floor.gen, w.floor.end, w.floor.set = gen, end, true
 }
 
 // advance records wm as the fired watermark if it makes a window end due that
