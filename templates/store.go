@@ -26,7 +26,10 @@ func renderStore(f *jen.File, t *gen.Type) {
 			d[jen.Id("TTL")] = duration(t.TTL)
 		}
 		d[jen.Id("AppendKey")] = jen.Id(key).Dot("AppendKey")
-		d[jen.Id("DecodeKey")] = jen.Parens(jen.Op("*").Id(key)).Dot("DecodeKey")
+		d[jen.Id("DecodeKey")] = jen.Func().Params(jen.Id("b").Index().Byte()).Params(jen.Id("k").Id(key), jen.Id("err").Error()).Block(
+			jen.Id("err").Op("=").Id("k").Dot("DecodeKey").Call(jen.Id("b")),
+			jen.Return(jen.Id("k"), jen.Id("err")),
+		)
 		d[jen.Id("KeyOf")] = jen.Id(t.Name).Dot("StateKey")
 		d[jen.Id("WithKey")] = jen.Id(lower(t) + "WithKey")
 		d[jen.Id("Encode")] = jen.Id(t.Name).Dot("AppendCBOR")

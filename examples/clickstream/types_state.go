@@ -168,13 +168,16 @@ func NewUserClicksStore(b runtime.Backend) *UserClicksStore {
 	return stateimpl.NewWindowStore(b, stateimpl.Schema[UserClicksKey, UserClicks]{
 		AppendKey: UserClicksKey.AppendKey,
 		Decode:    userClicksDecode,
-		DecodeKey: (*UserClicksKey).DecodeKey,
-		Encode:    UserClicks.AppendCBOR,
-		KeyOf:     UserClicks.StateKey,
-		Merge:     userClicksMerge,
-		Name:      "UserClicks",
-		Prefix:    "w/UserClicks/",
-		WithKey:   userClicksWithKey,
+		DecodeKey: func(b []byte) (k UserClicksKey, err error) {
+			err = k.DecodeKey(b)
+			return k, err
+		},
+		Encode:  UserClicks.AppendCBOR,
+		KeyOf:   UserClicks.StateKey,
+		Merge:   userClicksMerge,
+		Name:    "UserClicks",
+		Prefix:  "w/UserClicks/",
+		WithKey: userClicksWithKey,
 	}, stateimpl.Windowing{
 		Lateness:    5 * time.Second,
 		Size:        time.Minute,
@@ -344,12 +347,15 @@ func NewPageStatsStore(b runtime.Backend) *PageStatsStore {
 	return stateimpl.NewAggregateStore(b, stateimpl.Schema[PageStatsKey, PageStats]{
 		AppendKey: PageStatsKey.AppendKey,
 		Decode:    pageStatsDecode,
-		DecodeKey: (*PageStatsKey).DecodeKey,
-		Encode:    PageStats.AppendCBOR,
-		KeyOf:     PageStats.StateKey,
-		Merge:     pageStatsMerge,
-		Name:      "PageStats",
-		Prefix:    "a/PageStats/",
-		WithKey:   pageStatsWithKey,
+		DecodeKey: func(b []byte) (k PageStatsKey, err error) {
+			err = k.DecodeKey(b)
+			return k, err
+		},
+		Encode:  PageStats.AppendCBOR,
+		KeyOf:   PageStats.StateKey,
+		Merge:   pageStatsMerge,
+		Name:    "PageStats",
+		Prefix:  "a/PageStats/",
+		WithKey: pageStatsWithKey,
 	})
 }

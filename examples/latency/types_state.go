@@ -211,13 +211,16 @@ func NewModelLatencyStore(b runtime.Backend) *ModelLatencyStore {
 	return stateimpl.NewAggregateStore(b, stateimpl.Schema[ModelLatencyKey, ModelLatency]{
 		AppendKey: ModelLatencyKey.AppendKey,
 		Decode:    modelLatencyDecode,
-		DecodeKey: (*ModelLatencyKey).DecodeKey,
-		Encode:    ModelLatency.AppendCBOR,
-		KeyOf:     ModelLatency.StateKey,
-		Merge:     modelLatencyMerge,
-		Name:      "ModelLatency",
-		Prefix:    "a/ModelLatency/",
-		TTL:       720 * time.Hour,
-		WithKey:   modelLatencyWithKey,
+		DecodeKey: func(b []byte) (k ModelLatencyKey, err error) {
+			err = k.DecodeKey(b)
+			return k, err
+		},
+		Encode:  ModelLatency.AppendCBOR,
+		KeyOf:   ModelLatency.StateKey,
+		Merge:   modelLatencyMerge,
+		Name:    "ModelLatency",
+		Prefix:  "a/ModelLatency/",
+		TTL:     720 * time.Hour,
+		WithKey: modelLatencyWithKey,
 	})
 }

@@ -165,13 +165,16 @@ func NewMerchantWindowStore(b runtime.Backend) *MerchantWindowStore {
 	return stateimpl.NewWindowStore(b, stateimpl.Schema[MerchantWindowKey, MerchantWindow]{
 		AppendKey: MerchantWindowKey.AppendKey,
 		Decode:    merchantWindowDecode,
-		DecodeKey: (*MerchantWindowKey).DecodeKey,
-		Encode:    MerchantWindow.AppendCBOR,
-		KeyOf:     MerchantWindow.StateKey,
-		Merge:     merchantWindowMerge,
-		Name:      "MerchantWindow",
-		Prefix:    "w/MerchantWindow/",
-		WithKey:   merchantWindowWithKey,
+		DecodeKey: func(b []byte) (k MerchantWindowKey, err error) {
+			err = k.DecodeKey(b)
+			return k, err
+		},
+		Encode:  MerchantWindow.AppendCBOR,
+		KeyOf:   MerchantWindow.StateKey,
+		Merge:   merchantWindowMerge,
+		Name:    "MerchantWindow",
+		Prefix:  "w/MerchantWindow/",
+		WithKey: merchantWindowWithKey,
 	}, stateimpl.Windowing{
 		Lateness:    5 * time.Second,
 		Size:        time.Minute,
@@ -350,13 +353,16 @@ func NewCustomerTotalsStore(b runtime.Backend) *CustomerTotalsStore {
 	return stateimpl.NewAggregateStore(b, stateimpl.Schema[CustomerTotalsKey, CustomerTotals]{
 		AppendKey: CustomerTotalsKey.AppendKey,
 		Decode:    customerTotalsDecode,
-		DecodeKey: (*CustomerTotalsKey).DecodeKey,
-		Encode:    CustomerTotals.AppendCBOR,
-		KeyOf:     CustomerTotals.StateKey,
-		Merge:     customerTotalsMerge,
-		Name:      "CustomerTotals",
-		Prefix:    "a/CustomerTotals/",
-		WithKey:   customerTotalsWithKey,
+		DecodeKey: func(b []byte) (k CustomerTotalsKey, err error) {
+			err = k.DecodeKey(b)
+			return k, err
+		},
+		Encode:  CustomerTotals.AppendCBOR,
+		KeyOf:   CustomerTotals.StateKey,
+		Merge:   customerTotalsMerge,
+		Name:    "CustomerTotals",
+		Prefix:  "a/CustomerTotals/",
+		WithKey: customerTotalsWithKey,
 	})
 }
 
@@ -523,12 +529,15 @@ func NewProgressStore(b runtime.Backend) *ProgressStore {
 	return stateimpl.NewAggregateStore(b, stateimpl.Schema[ProgressKey, Progress]{
 		AppendKey: ProgressKey.AppendKey,
 		Decode:    progressDecode,
-		DecodeKey: (*ProgressKey).DecodeKey,
-		Encode:    Progress.AppendCBOR,
-		KeyOf:     Progress.StateKey,
-		Merge:     progressMerge,
-		Name:      "Progress",
-		Prefix:    "a/Progress/",
-		WithKey:   progressWithKey,
+		DecodeKey: func(b []byte) (k ProgressKey, err error) {
+			err = k.DecodeKey(b)
+			return k, err
+		},
+		Encode:  Progress.AppendCBOR,
+		KeyOf:   Progress.StateKey,
+		Merge:   progressMerge,
+		Name:    "Progress",
+		Prefix:  "a/Progress/",
+		WithKey: progressWithKey,
 	})
 }

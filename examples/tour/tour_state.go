@@ -185,14 +185,17 @@ func NewModelLatencyStore(b runtime.Backend) *ModelLatencyStore {
 	return stateimpl.NewAggregateStore(b, stateimpl.Schema[ModelLatencyKey, ModelLatency]{
 		AppendKey: ModelLatencyKey.AppendKey,
 		Decode:    modelLatencyDecode,
-		DecodeKey: (*ModelLatencyKey).DecodeKey,
-		Encode:    ModelLatency.AppendCBOR,
-		KeyOf:     ModelLatency.StateKey,
-		Merge:     modelLatencyMerge,
-		Name:      "ModelLatency",
-		Prefix:    "a/ModelLatency/",
-		TTL:       24 * time.Hour,
-		WithKey:   modelLatencyWithKey,
+		DecodeKey: func(b []byte) (k ModelLatencyKey, err error) {
+			err = k.DecodeKey(b)
+			return k, err
+		},
+		Encode:  ModelLatency.AppendCBOR,
+		KeyOf:   ModelLatency.StateKey,
+		Merge:   modelLatencyMerge,
+		Name:    "ModelLatency",
+		Prefix:  "a/ModelLatency/",
+		TTL:     24 * time.Hour,
+		WithKey: modelLatencyWithKey,
 	})
 }
 
@@ -336,13 +339,16 @@ func NewClickWindowStore(b runtime.Backend) *ClickWindowStore {
 	return stateimpl.NewWindowStore(b, stateimpl.Schema[ClickWindowKey, ClickWindow]{
 		AppendKey: ClickWindowKey.AppendKey,
 		Decode:    clickWindowDecode,
-		DecodeKey: (*ClickWindowKey).DecodeKey,
-		Encode:    ClickWindow.AppendCBOR,
-		KeyOf:     ClickWindow.StateKey,
-		Merge:     clickWindowMerge,
-		Name:      "ClickWindow",
-		Prefix:    "w/ClickWindow/",
-		WithKey:   clickWindowWithKey,
+		DecodeKey: func(b []byte) (k ClickWindowKey, err error) {
+			err = k.DecodeKey(b)
+			return k, err
+		},
+		Encode:  ClickWindow.AppendCBOR,
+		KeyOf:   ClickWindow.StateKey,
+		Merge:   clickWindowMerge,
+		Name:    "ClickWindow",
+		Prefix:  "w/ClickWindow/",
+		WithKey: clickWindowWithKey,
 	}, stateimpl.Windowing{
 		Lateness:    5 * time.Second,
 		Size:        time.Minute,

@@ -190,14 +190,17 @@ func NewModelLatencyStore(b runtime.Backend) *ModelLatencyStore {
 	return stateimpl.NewAggregateStore(b, stateimpl.Schema[ModelLatencyKey, ModelLatency]{
 		AppendKey: ModelLatencyKey.AppendKey,
 		Decode:    modelLatencyDecode,
-		DecodeKey: (*ModelLatencyKey).DecodeKey,
-		Encode:    ModelLatency.AppendCBOR,
-		KeyOf:     ModelLatency.StateKey,
-		Merge:     modelLatencyMerge,
-		Name:      "ModelLatency",
-		Prefix:    "a/ModelLatency/",
-		TTL:       time.Hour,
-		WithKey:   modelLatencyWithKey,
+		DecodeKey: func(b []byte) (k ModelLatencyKey, err error) {
+			err = k.DecodeKey(b)
+			return k, err
+		},
+		Encode:  ModelLatency.AppendCBOR,
+		KeyOf:   ModelLatency.StateKey,
+		Merge:   modelLatencyMerge,
+		Name:    "ModelLatency",
+		Prefix:  "a/ModelLatency/",
+		TTL:     time.Hour,
+		WithKey: modelLatencyWithKey,
 	})
 }
 
@@ -360,13 +363,16 @@ func NewClickWindowStore(b runtime.Backend) *ClickWindowStore {
 	return stateimpl.NewWindowStore(b, stateimpl.Schema[ClickWindowKey, ClickWindow]{
 		AppendKey: ClickWindowKey.AppendKey,
 		Decode:    clickWindowDecode,
-		DecodeKey: (*ClickWindowKey).DecodeKey,
-		Encode:    ClickWindow.AppendCBOR,
-		KeyOf:     ClickWindow.StateKey,
-		Merge:     clickWindowMerge,
-		Name:      "ClickWindow",
-		Prefix:    "w/ClickWindow/",
-		WithKey:   clickWindowWithKey,
+		DecodeKey: func(b []byte) (k ClickWindowKey, err error) {
+			err = k.DecodeKey(b)
+			return k, err
+		},
+		Encode:  ClickWindow.AppendCBOR,
+		KeyOf:   ClickWindow.StateKey,
+		Merge:   clickWindowMerge,
+		Name:    "ClickWindow",
+		Prefix:  "w/ClickWindow/",
+		WithKey: clickWindowWithKey,
 	}, stateimpl.Windowing{
 		Lateness:    5 * time.Second,
 		Size:        time.Minute,
@@ -515,13 +521,16 @@ func NewTumblingStore(b runtime.Backend) *TumblingStore {
 	return stateimpl.NewWindowStore(b, stateimpl.Schema[TumblingKey, Tumbling]{
 		AppendKey: TumblingKey.AppendKey,
 		Decode:    tumblingDecode,
-		DecodeKey: (*TumblingKey).DecodeKey,
-		Encode:    Tumbling.AppendCBOR,
-		KeyOf:     Tumbling.StateKey,
-		Merge:     tumblingMerge,
-		Name:      "Tumbling",
-		Prefix:    "w/Tumbling/",
-		WithKey:   tumblingWithKey,
+		DecodeKey: func(b []byte) (k TumblingKey, err error) {
+			err = k.DecodeKey(b)
+			return k, err
+		},
+		Encode:  Tumbling.AppendCBOR,
+		KeyOf:   Tumbling.StateKey,
+		Merge:   tumblingMerge,
+		Name:    "Tumbling",
+		Prefix:  "w/Tumbling/",
+		WithKey: tumblingWithKey,
 	}, stateimpl.Windowing{
 		Size:        10 * time.Second,
 		Slide:       10 * time.Second,
@@ -664,13 +673,16 @@ func NewHistogramStore(b runtime.Backend) *HistogramStore {
 	return stateimpl.NewAggregateStore(b, stateimpl.Schema[HistogramKey, Histogram]{
 		AppendKey: HistogramKey.AppendKey,
 		Decode:    histogramDecode,
-		DecodeKey: (*HistogramKey).DecodeKey,
-		Encode:    Histogram.AppendCBOR,
-		KeyOf:     Histogram.StateKey,
-		Merge:     histogramMerge,
-		Name:      "Histogram",
-		Prefix:    "a/Histogram/",
-		WithKey:   histogramWithKey,
+		DecodeKey: func(b []byte) (k HistogramKey, err error) {
+			err = k.DecodeKey(b)
+			return k, err
+		},
+		Encode:  Histogram.AppendCBOR,
+		KeyOf:   Histogram.StateKey,
+		Merge:   histogramMerge,
+		Name:    "Histogram",
+		Prefix:  "a/Histogram/",
+		WithKey: histogramWithKey,
 	})
 }
 
@@ -874,12 +886,15 @@ func NewDeviceStore(b runtime.Backend) *DeviceStore {
 	return stateimpl.NewAggregateStore(b, stateimpl.Schema[DeviceKey, Device]{
 		AppendKey: DeviceKey.AppendKey,
 		Decode:    deviceDecode,
-		DecodeKey: (*DeviceKey).DecodeKey,
-		Encode:    Device.AppendCBOR,
-		KeyOf:     Device.StateKey,
-		Merge:     deviceMerge,
-		Name:      "Device",
-		Prefix:    "a/Device/",
-		WithKey:   deviceWithKey,
+		DecodeKey: func(b []byte) (k DeviceKey, err error) {
+			err = k.DecodeKey(b)
+			return k, err
+		},
+		Encode:  Device.AppendCBOR,
+		KeyOf:   Device.StateKey,
+		Merge:   deviceMerge,
+		Name:    "Device",
+		Prefix:  "a/Device/",
+		WithKey: deviceWithKey,
 	})
 }

@@ -24,9 +24,9 @@ type Schema[K, V any] struct {
 	// AppendKey appends the order-preserving encoding of k's fields to dst
 	// (the method expression TKey.AppendKey).
 	AppendKey func(k K, dst []byte) ([]byte, error)
-	// DecodeKey sets *k from an encoding AppendKey made ((*TKey).DecodeKey).
-	// The stores hand it a K they allocate once per Scan or FireDue.
-	DecodeKey func(k *K, b []byte) error
+	// DecodeKey decodes an encoding AppendKey made (TKey.DecodeKey, through
+	// a value: a pointer handed to a function value would escape).
+	DecodeKey func(b []byte) (K, error)
 	// KeyOf returns the key of v (T.StateKey).
 	KeyOf func(v V) K
 	// WithKey returns v with the key fields of k.
@@ -200,13 +200,13 @@ func (s *AggregateStore[K, V]) Delete(ctx context.Context, k K) error {
 // runtime.SkipAll stops the scan without an error; any other error stops it
 // and is returned.
 func (s *AggregateStore[K, V]) Scan(ctx context.Context, fn func(V) error) error {
-	k := new(K) // one per scan: DecodeKey is reached through a function value
 	n := len(s.s.Prefix)
 	return s.b.Scan(ctx, []byte(s.s.Prefix), func(key, raw []byte) error {
-		if err := s.s.DecodeKey(k, key[n:]); err != nil {
+		k, err := s.s.DecodeKey(key[n:])
+		if err != nil {
 			return CorruptKey(s.s.Name, key, err)
 		}
-		v, err := s.s.decode(*k, key, raw)
+		v, err := s.s.decode(k, key, raw)
 		if err != nil {
 			return err
 		}
@@ -360,16 +360,16 @@ func (s *WindowStore[K, V]) Windows(ctx context.Context, k K, fn func(runtime.Wi
 // time. A crash between fn and the delete fires it again too: at least once.
 // From then on Add refuses events for the windows due at watermark.
 func (s *WindowStore[K, V]) FireDue(ctx context.Context, watermark time.Time, fn func(K, runtime.Window, V) error) (int, error) {
-	k := new(K) // one per call: DecodeKey is reached through a function value
 	return s.w.FireDue(ctx, watermark, func(fields []byte, w runtime.Window, raw []byte) error {
-		if err := s.s.DecodeKey(k, fields); err != nil {
+		k, err := s.s.DecodeKey(fields)
+		if err != nil {
 			return CorruptKey(s.s.Name, fields, err)
 		}
-		v, err := s.s.decode(*k, fields, raw)
+		v, err := s.s.decode(k, fields, raw)
 		if err != nil {
 			return err
 		}
-		return fn(*k, w, v)
+		return fn(k, w, v)
 	})
 }
 

@@ -31,14 +31,10 @@ func countSchema() stateimpl.Schema[string, count] {
 		AppendKey: func(k string, dst []byte) ([]byte, error) {
 			return runtime.AppendKeyString(dst, k), nil
 		},
-		DecodeKey: func(k *string, b []byte) error {
+		DecodeKey: func(b []byte) (string, error) {
 			r := runtime.NewKeyReader(b)
 			s := r.ReadString()
-			if err := r.Done(); err != nil {
-				return err
-			}
-			*k = s
-			return nil
+			return s, r.Done()
 		},
 		KeyOf:   func(v count) string { return v.Name },
 		WithKey: func(v count, k string) count { v.Name = k; return v },

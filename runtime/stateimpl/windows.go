@@ -175,14 +175,17 @@ type Windows struct {
 
 	// floor: no timer with End <= floor.end exists in the backend of
 	// generation floor.gen (recorded after a FireDue that fired and deleted
-	// every one it found), so FireDue scans timers from past it, not over
-	// the deleted ones (see runtime.RangeScanner).
-	floorMu sync.Mutex
-	floor   struct {
-		gen uint64
-		end int64
-		set bool
-	}
+	// every one it found), so FireDue scans timers from floor.from, past the
+	// deleted ones, on a backend that can (ranged: a runtime.RangeScanner).
+	ranged bool
+	floor  atomic.Pointer[timerFloor]
+}
+
+// timerFloor is where FireDue's scan of timers starts: see Windows.floor.
+type timerFloor struct {
+	gen  uint64
+	end  int64
+	from []byte
 }
 
 // foreverTTL is the TTL of timers and of the watermark key: longer than any
@@ -207,6 +210,7 @@ func NewWindows(b runtime.Backend, spec WindowSpec) *Windows {
 	}
 	w := &Windows{b: b, spec: spec, markKey: key, firing: map[uint64]struct{}{}, claimSeed: maphash.MakeSeed()}
 	w.gens, _ = b.(runtime.Generationer)
+	_, w.ranged = b.(runtime.RangeScanner)
 	// Timers and the watermark must outlive the state they guard: they never
 	// expire where the state never does, else they live a century, or twice
 	// the state's TTL if that is longer.
@@ -541,11 +545,11 @@ func (w *Windows) fireDue(ctx context.Context, wm int64, fn func(fields []byte, 
 	}
 	limit := time.Unix(0, lastDue)
 	fired := 0
-	from := w.timerFloor(gen)
+	from := w.scanStart(gen)
 	all := true // every due timer seen was fired by this call
 	for {
 		var due [][]byte
-		err := runtime.ScanFrom(ctx, w.b, w.spec.TimerPrefix, from, func(k, _ []byte) error {
+		visit := func(k, _ []byte) error {
 			r := runtime.NewKeyReader(k)
 			r.ReadPrefix(w.spec.TimerPrefix)
 			end := r.ReadTime()
@@ -560,7 +564,13 @@ func (w *Windows) fireDue(ctx context.Context, wm int64, fn func(fields []byte, 
 				return runtime.SkipAll
 			}
 			return nil
-		})
+		}
+		var err error
+		if len(from) > len(w.spec.TimerPrefix) {
+			err = runtime.ScanFrom(ctx, w.b, w.spec.TimerPrefix, from, visit)
+		} else {
+			err = w.b.Scan(ctx, w.spec.TimerPrefix, visit)
+		}
 		if err != nil {
 			return fired, err
 		}
@@ -590,31 +600,36 @@ func (w *Windows) fireDue(ctx context.Context, wm int64, fn func(fields []byte, 
 	return fired, nil
 }
 
-// timerFloor is where FireDue's scan of timers may start: past every timer
-// known deleted in the backend's generation gen, else at the first timer.
-func (w *Windows) timerFloor(gen uint64) []byte {
-	w.floorMu.Lock()
-	defer w.floorMu.Unlock()
-	if !w.floor.set || w.floor.gen != gen || w.floor.end == math.MaxInt64 {
-		return w.spec.TimerPrefix
+// scanStart is where FireDue's scan of timers may start in the backend's
+// generation gen: past every timer known deleted, else at the first timer.
+func (w *Windows) scanStart(gen uint64) []byte {
+	if f := w.floor.Load(); f != nil && f.gen == gen {
+		return f.from
 	}
-	from, err := runtime.AppendKeyTime(append([]byte(nil), w.spec.TimerPrefix...), time.Unix(0, w.floor.end+1))
-	if err != nil {
-		return w.spec.TimerPrefix
-	}
-	return from
+	return w.spec.TimerPrefix
 }
 
 // raiseFloor records that no timer with End <= end is left in generation gen:
 // FireDue fired and deleted every one it found, and none can be written any
-// more (their windows are due: Add and Put refuse them).
+// more (their windows are due: Add and Put refuse them). It allocates only
+// when the floor moves, once per window end.
 func (w *Windows) raiseFloor(gen uint64, end int64) {
-	w.floorMu.Lock()
-	defer w.floorMu.Unlock()
-	if w.floor.set && w.floor.gen == gen && w.floor.end >= end {
+	if !w.ranged || end == math.MaxInt64 {
 		return
 	}
-	w.floor.gen, w.floor.end, w.floor.set = gen, end, true
+	for {
+		old := w.floor.Load()
+		if old != nil && old.gen == gen && old.end >= end {
+			return
+		}
+		from, err := runtime.AppendKeyTime(bytes.Clone(w.spec.TimerPrefix), time.Unix(0, end+1))
+		if err != nil {
+			return
+		}
+		if w.floor.CompareAndSwap(old, &timerFloor{gen: gen, end: end, from: from}) {
+			return
+		}
+	}
 }
 
 // advance records wm as the fired watermark if it makes a window end due that

@@ -47,9 +47,8 @@ func (k *OnWindowsKey) DecodeKey(b []byte) error {
 	return nil
 }
 
-// onWindowsCBOR has OnWindows's fields and tags but none of its methods: what
-// runtime.CBOREncMode and runtime.CBORDecMode encode and decode by reflection,
-// the reference the generated codec matches and its fallback.
+// onWindowsCBOR is OnWindows without its methods: what the reference modes
+// encode by reflection.
 type onWindowsCBOR OnWindows
 
 // MarshalCBOR encodes v as runtime.CBOREncMode would: the same bytes, faster.
@@ -66,25 +65,21 @@ func (v OnWindows) AppendCBOR(dst []byte) ([]byte, error) {
 	return dst, nil
 }
 
-// UnmarshalCBOR decodes data into v, replacing it entirely: fields data lacks
-// are zero, keys v lacks are skipped. It yields what runtime.CBORDecMode
-// yields, errors included: canonical input takes a fast path, anything else
-// goes to CBORDecMode.
+// UnmarshalCBOR replaces v with what runtime.CBORDecMode decodes from data,
+// errors included, faster.
 func (v *OnWindows) UnmarshalCBOR(data []byte) error {
 	*v = OnWindows{}
 	if onWindowsDecodeCBOR(v, data, stateimpl.DecodeAll) {
 		return nil
 	}
-	x := new(onWindowsCBOR) // on the slow path only: v itself does not escape
+	x := new(onWindowsCBOR)
 	err := runtime1.CBORDecMode.Unmarshal(data, x)
 	*v = OnWindows(*x)
 	return err
 }
 
-// onWindowsDecodeCBOR is UnmarshalCBOR's fast path. It returns false, having
-// decoded part of v, for any input it does not handle: the caller then decodes
-// with runtime.CBORDecMode, which has the last word. mode says which fields to
-// skip.
+// onWindowsDecodeCBOR is UnmarshalCBOR's fast path, skipping the fields mode
+// says: false for input it leaves to runtime.CBORDecMode.
 func onWindowsDecodeCBOR(v *OnWindows, data []byte, mode stateimpl.DecodeMode) bool {
 	r := stateimpl.NewCBORReader(data)
 	n, ok := r.ReadMapHeader()
@@ -123,9 +118,8 @@ func onWindowsWithKey(v OnWindows, k OnWindowsKey) OnWindows {
 	return v
 }
 
-// onWindowsMerge merges in into the stored value old, field by field (nothing
-// but keys), and appends the result to dst. Into no value (found false) it
-// stores in as given.
+// onWindowsMerge appends to dst in merged into the stored value old, or, if
+// none was found, in as given.
 func onWindowsMerge(dst, old []byte, found bool, in OnWindows) ([]byte, error) {
 	if !found {
 		return in.AppendCBOR(dst)
@@ -141,8 +135,7 @@ func onWindowsMerge(dst, old []byte, found bool, in OnWindows) ([]byte, error) {
 }
 
 // OnWindowsStore keeps OnWindows values by OnWindowsKey, under the key prefix
-// "a/OnWindows/". Merge merges field by field: nothing but keys. Its methods
-// are stateimpl.AggregateStore's.
+// "a/OnWindows/". Merge merges field by field: nothing but keys.
 type OnWindowsStore = stateimpl.AggregateStore[OnWindowsKey, OnWindows]
 
 // NewOnWindowsStore returns a OnWindowsStore on b.
@@ -150,12 +143,15 @@ func NewOnWindowsStore(b runtime1.Backend) *OnWindowsStore {
 	return stateimpl.NewAggregateStore(b, stateimpl.Schema[OnWindowsKey, OnWindows]{
 		AppendKey: OnWindowsKey.AppendKey,
 		Decode:    onWindowsDecode,
-		DecodeKey: (*OnWindowsKey).DecodeKey,
-		Encode:    OnWindows.AppendCBOR,
-		KeyOf:     OnWindows.StateKey,
-		Merge:     onWindowsMerge,
-		Name:      "OnWindows",
-		Prefix:    "a/OnWindows/",
-		WithKey:   onWindowsWithKey,
+		DecodeKey: func(b []byte) (k OnWindowsKey, err error) {
+			err = k.DecodeKey(b)
+			return k, err
+		},
+		Encode:  OnWindows.AppendCBOR,
+		KeyOf:   OnWindows.StateKey,
+		Merge:   onWindowsMerge,
+		Name:    "OnWindows",
+		Prefix:  "a/OnWindows/",
+		WithKey: onWindowsWithKey,
 	})
 }
