@@ -20,6 +20,7 @@ import (
 	"golang.org/x/tools/go/packages"
 
 	"github.com/statekit/statekit/runtime"
+	"github.com/statekit/statekit/runtime/stateimpl"
 )
 
 // builder collects the model and the problems of one package.
@@ -652,6 +653,23 @@ var GeneratedMethods = []string{"StateKey", "MarshalCBOR", "UnmarshalCBOR", "App
 // type, whose fields are the key fields.
 var GeneratedKeyMethods = []string{"AppendKey", "DecodeKey"}
 
+// aggregateStoreMembers and windowStoreMembers are the names a generated
+// TStore has: the field of the stateimpl store it embeds, and that store's
+// methods, which it promotes. A method of the user's on TStore with one of
+// these names would hide the store's own.
+var (
+	aggregateStoreMembers = members(reflect.TypeFor[*stateimpl.AggregateStore[struct{}, struct{}]](), "AggregateStore")
+	windowStoreMembers    = members(reflect.TypeFor[*stateimpl.WindowStore[struct{}, struct{}]](), "WindowStore")
+)
+
+func members(t reflect.Type, field string) []string {
+	names := []string{field}
+	for m := range t.Methods() {
+		names = append(names, m.Name)
+	}
+	return names
+}
+
 // reservedLocals are the names generated code gives its parameters and local
 // variables. A type of the package with one of these names would be hidden
 // inside the functions that refer to it, so such types are refused; imports
@@ -687,15 +705,16 @@ func IsUsedPredeclared(name string) bool { return usedPredeclared[name] }
 
 // Unexported returns name with its leading capital, or its leading initialism,
 // lowered: "ClickWindow" -> "clickWindow", "URLCount" -> "urlCount", "ID" ->
-// "id", "HTTP2Stats" -> "http2Stats".
+// "id", "HTTP2Stats" -> "http2Stats", "IDs" -> "ids", "URLsSeen" -> "urlsSeen".
 func Unexported(name string) string {
 	runes := []rune(name)
 	n := 0
 	for n < len(runes) && unicode.IsUpper(runes[n]) {
 		n++
 	}
-	if n > 1 && n < len(runes) && unicode.IsLower(runes[n]) {
-		n-- // the last capital starts the next word: URLCount
+	plural := n+1 < len(runes) && runes[n] == 's' && unicode.IsUpper(runes[n+1]) || n+1 == len(runes) && runes[n] == 's'
+	if n > 1 && n < len(runes) && unicode.IsLower(runes[n]) && !plural {
+		n-- // the last capital starts the next word: URLCount, but IDs, URLsSeen
 	}
 	for i := range n {
 		runes[i] = unicode.ToLower(runes[i])
@@ -795,9 +814,9 @@ func (b *builder) checkNames(t *Type, named *types.Named) {
 	// Methods of the user's on the generated key and store types, found in
 	// the syntax: when stale output was emptied to load the package, the
 	// types are gone from its scope.
-	storeMembers := []string{"b", "bufs", "key", "Get", "Put", "Merge", "Delete", "Scan", "All"}
+	storeMembers := aggregateStoreMembers
 	if t.Kind == Window {
-		storeMembers = []string{"w", "bufs", "Add", "Get", "Put", "Delete", "Windows", "FireDue"}
+		storeMembers = windowStoreMembers
 	}
 	members := map[string][]string{t.Name + "Key": GeneratedKeyMethods, t.Name + "Store": storeMembers}
 	for _, f := range b.pkg.Syntax {
@@ -814,7 +833,8 @@ func (b *builder) checkNames(t *Type, named *types.Named) {
 				recv = star.X
 			}
 			if id, ok := recv.(*ast.Ident); ok && slices.Contains(members[id.Name], fd.Name.Name) {
-				b.problem(b.pos(fd.Name.Pos()), "stategen declares %s.%s, which this method would duplicate; rename it", id.Name, fd.Name.Name)
+				b.problem(b.pos(fd.Name.Pos()), "stategen declares %s.%s (on the type, or on the stateimpl store it embeds), "+
+					"which this method would duplicate or hide; rename it", id.Name, fd.Name.Name)
 			}
 		}
 	}

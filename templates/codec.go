@@ -189,6 +189,10 @@ func renderDecode(f *jen.File, t *gen.Type) {
 	fail := jen.Return(jen.False())
 	f.Func().Id(lower(t)+"DecodeCBOR").Params(jen.Id("v").Op("*").Id(t.Name), jen.Id("data").Index().Byte(), jen.Id("mode").Add(impl("DecodeMode"))).Bool().BlockFunc(func(g *jen.Group) {
 		g.Id("r").Op(":=").Add(impl("NewCBORReader")).Call(jen.Id("data"))
+		if extra := len(t.Codec) - 256; extra > 0 {
+			// The reader tracks 256 fields itself; room for the rest, on the stack.
+			g.Id("r").Dot("Track").Call(jen.Make(jen.Index().Uint64(), jen.Lit((extra+63)/64)))
+		}
 		g.List(jen.Id("n"), jen.Id("ok")).Op(":=").Id("r").Dot("ReadMapHeader").Call()
 		g.If(jen.Op("!").Id("ok")).Block(fail)
 		var textFields, intFields []int

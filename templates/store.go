@@ -9,14 +9,15 @@ import (
 	"github.com/statekit/statekit/gen"
 )
 
-// renderStore renders TStore, an alias of stateimpl's generic AggregateStore
-// or WindowStore, and NewTStore, which describes t to it with a Schema.
+// renderStore renders TStore and NewTStore, which describes t with a Schema
+// to stateimpl's generic AggregateStore or WindowStore.
 //
-// An alias, not a wrapper type: go doc and gopls show the full method set,
-// with T and TKey in every signature, and the generic type's doc for each
-// method, while the alias's own doc comment carries what is particular to T
-// (prefixes, TTL, windows); a wrapper would repeat every method per type,
-// the code this version of the generator removes.
+// TStore is a struct embedding a pointer to the generic store, not an alias
+// of it: its methods are promoted, so every call reads as before, and the type
+// is the package's own, so the user may declare methods on it (Go forbids
+// methods on an instantiated type of another package), %T names it, and its
+// doc comment is read where it is declared. Its comment names the methods and
+// where they are documented, which go doc does not list for an embedded type.
 func renderStore(f *jen.File, t *gen.Type) {
 	store, key := t.Name+"Store", t.Name+"Key"
 	schema := impl("Schema").Types(jen.Id(key), jen.Id(t.Name)).Values(jen.DictFunc(func(d jen.Dict) {
@@ -52,29 +53,38 @@ func renderStore(f *jen.File, t *gen.Type) {
 		comment(f, "%s keeps %s values per %s and per window: %s, %s%s. "+
 			"State keys start with %q, timer keys with %q; the fired watermark is kept under %q.",
 			store, t.Name, key, kind, firing, ttl, statePrefix(t), timerPrefix(t), strings.TrimSuffix(timerPrefix(t), "/")+":watermark")
+		methodsDoc(f, "WindowStore", "Add, Get, Put, Delete, Windows, FireDue, Watermark")
 		notStoredDoc(f, t)
-		f.Type().Id(store).Op("=").Add(impl("WindowStore")).Types(jen.Id(key), jen.Id(t.Name))
+		f.Type().Id(store).Struct(jen.Op("*").Add(impl("WindowStore")).Types(jen.Id(key), jen.Id(t.Name)))
 		comment(f, "%s returns a %s on b.", gen.Constructor(t), store)
 		f.Func().Id(gen.Constructor(t)).Params(jen.Id("b").Add(rt("Backend"))).Op("*").Id(store).Block(
-			jen.Return(impl("NewWindowStore").Call(jen.Id("b"), schema, impl("Windowing").Values(jen.DictFunc(func(d jen.Dict) {
+			jen.Return(jen.Op("&").Id(store).Values(impl("NewWindowStore").Call(jen.Id("b"), schema, impl("Windowing").Values(jen.DictFunc(func(d jen.Dict) {
 				d[jen.Id("Size")] = duration(t.Size)
 				d[jen.Id("Slide")] = duration(t.Slide)
 				if t.Lateness != 0 {
 					d[jen.Id("Lateness")] = duration(t.Lateness)
 				}
 				d[jen.Id("TimerPrefix")] = jen.Lit(timerPrefix(t))
-			})))),
+			}))))),
 		)
 		return
 	}
 	comment(f, "%s keeps %s values by %s, under the key prefix %q%s. Merge merges %s.",
 		store, t.Name, key, statePrefix(t), ttl, mergeDoc(t))
+	methodsDoc(f, "AggregateStore", "Get, Put, Merge, Delete, Scan, All")
 	notStoredDoc(f, t)
-	f.Type().Id(store).Op("=").Add(impl("AggregateStore")).Types(jen.Id(key), jen.Id(t.Name))
+	f.Type().Id(store).Struct(jen.Op("*").Add(impl("AggregateStore")).Types(jen.Id(key), jen.Id(t.Name)))
 	comment(f, "%s returns a %s on b.", gen.Constructor(t), store)
 	f.Func().Id(gen.Constructor(t)).Params(jen.Id("b").Add(rt("Backend"))).Op("*").Id(store).Block(
-		jen.Return(impl("NewAggregateStore").Call(jen.Id("b"), schema)),
+		jen.Return(jen.Op("&").Id(store).Values(impl("NewAggregateStore").Call(jen.Id("b"), schema))),
 	)
+}
+
+// methodsDoc names the methods a store promotes from the stateimpl store it
+// embeds, and where their doc is.
+func methodsDoc(f *jen.File, generic, methods string) {
+	f.Comment("")
+	comment(f, "Methods, documented on the embedded stateimpl.%s: %s.", generic, methods)
 }
 
 // mergeDoc says how t's values merge.
@@ -106,7 +116,7 @@ func notStoredDoc(f *jen.File, t *gen.Type) {
 }
 
 // duration renders d readably: 24 * time.Hour, time.Minute, 1500 *
-// time.Millisecond; 0 for zero.
+// time.Millisecond, time.Nanosecond; 0 for zero.
 func duration(d time.Duration) jen.Code {
 	if d == 0 {
 		return jen.Lit(0)
@@ -114,7 +124,8 @@ func duration(d time.Duration) jen.Code {
 	units := []struct {
 		unit time.Duration
 		name string
-	}{{time.Hour, "Hour"}, {time.Minute, "Minute"}, {time.Second, "Second"}, {time.Millisecond, "Millisecond"}, {time.Microsecond, "Microsecond"}}
+	}{{time.Hour, "Hour"}, {time.Minute, "Minute"}, {time.Second, "Second"}, {time.Millisecond, "Millisecond"},
+		{time.Microsecond, "Microsecond"}, {time.Nanosecond, "Nanosecond"}}
 	for _, u := range units {
 		if d%u.unit == 0 {
 			if d == u.unit {
@@ -123,5 +134,5 @@ func duration(d time.Duration) jen.Code {
 			return jen.Lit(int(d/u.unit)).Op("*").Qual("time", u.name)
 		}
 	}
-	return jen.Qual("time", "Duration").Call(jen.Lit(int(d)))
+	panic("unreachable: every Duration is a multiple of a Nanosecond")
 }

@@ -161,11 +161,16 @@ func userClicksMerge(dst, old []byte, found bool, in UserClicks) ([]byte, error)
 // sliding windows of 1m every 20s, firing 5s after they end. State keys start
 // with "w/UserClicks/", timer keys with "t/UserClicks/"; the fired watermark is
 // kept under "t/UserClicks:watermark".
-type UserClicksStore = stateimpl.WindowStore[UserClicksKey, UserClicks]
+//
+// Methods, documented on the embedded stateimpl.WindowStore: Add, Get, Put,
+// Delete, Windows, FireDue, Watermark.
+type UserClicksStore struct {
+	*stateimpl.WindowStore[UserClicksKey, UserClicks]
+}
 
 // NewUserClicksStore returns a UserClicksStore on b.
 func NewUserClicksStore(b runtime.Backend) *UserClicksStore {
-	return stateimpl.NewWindowStore(b, stateimpl.Schema[UserClicksKey, UserClicks]{
+	return &UserClicksStore{stateimpl.NewWindowStore(b, stateimpl.Schema[UserClicksKey, UserClicks]{
 		AppendKey: UserClicksKey.AppendKey,
 		Decode:    userClicksDecode,
 		DecodeKey: func(b []byte) (k UserClicksKey, err error) {
@@ -183,7 +188,7 @@ func NewUserClicksStore(b runtime.Backend) *UserClicksStore {
 		Size:        time.Minute,
 		Slide:       20 * time.Second,
 		TimerPrefix: "t/UserClicks/",
-	})
+	})}
 }
 
 // PageStatsKey is the key of a PageStats: its key fields, which encode in this
@@ -340,11 +345,16 @@ func pageStatsMerge(dst, old []byte, found bool, in PageStats) ([]byte, error) {
 // PageStatsStore keeps PageStats values by PageStatsKey, under the key prefix
 // "a/PageStats/". Merge merges field by field: Views count, Bytes sum, Largest
 // max, First min, Referer last.
-type PageStatsStore = stateimpl.AggregateStore[PageStatsKey, PageStats]
+//
+// Methods, documented on the embedded stateimpl.AggregateStore: Get, Put,
+// Merge, Delete, Scan, All.
+type PageStatsStore struct {
+	*stateimpl.AggregateStore[PageStatsKey, PageStats]
+}
 
 // NewPageStatsStore returns a PageStatsStore on b.
 func NewPageStatsStore(b runtime.Backend) *PageStatsStore {
-	return stateimpl.NewAggregateStore(b, stateimpl.Schema[PageStatsKey, PageStats]{
+	return &PageStatsStore{stateimpl.NewAggregateStore(b, stateimpl.Schema[PageStatsKey, PageStats]{
 		AppendKey: PageStatsKey.AppendKey,
 		Decode:    pageStatsDecode,
 		DecodeKey: func(b []byte) (k PageStatsKey, err error) {
@@ -357,5 +367,5 @@ func NewPageStatsStore(b runtime.Backend) *PageStatsStore {
 		Name:    "PageStats",
 		Prefix:  "a/PageStats/",
 		WithKey: pageStatsWithKey,
-	})
+	})}
 }

@@ -204,11 +204,16 @@ func modelLatencyMerge(dst, old []byte, found bool, in ModelLatency) ([]byte, er
 // prefix "a/ModelLatency/", each write with a TTL of 720h. Merge merges field
 // by field: Calls count, TotalMs sum, BestMs min, WorstMs max, Tokens sum,
 // Errors sum, FirstCall first, LastCall last, LastStatus last.
-type ModelLatencyStore = stateimpl.AggregateStore[ModelLatencyKey, ModelLatency]
+//
+// Methods, documented on the embedded stateimpl.AggregateStore: Get, Put,
+// Merge, Delete, Scan, All.
+type ModelLatencyStore struct {
+	*stateimpl.AggregateStore[ModelLatencyKey, ModelLatency]
+}
 
 // NewModelLatencyStore returns a ModelLatencyStore on b.
 func NewModelLatencyStore(b runtime.Backend) *ModelLatencyStore {
-	return stateimpl.NewAggregateStore(b, stateimpl.Schema[ModelLatencyKey, ModelLatency]{
+	return &ModelLatencyStore{stateimpl.NewAggregateStore(b, stateimpl.Schema[ModelLatencyKey, ModelLatency]{
 		AppendKey: ModelLatencyKey.AppendKey,
 		Decode:    modelLatencyDecode,
 		DecodeKey: func(b []byte) (k ModelLatencyKey, err error) {
@@ -222,5 +227,5 @@ func NewModelLatencyStore(b runtime.Backend) *ModelLatencyStore {
 		Prefix:  "a/ModelLatency/",
 		TTL:     720 * time.Hour,
 		WithKey: modelLatencyWithKey,
-	})
+	})}
 }

@@ -158,11 +158,16 @@ func merchantWindowMerge(dst, old []byte, found bool, in MerchantWindow) ([]byte
 // window: sliding windows of 1m every 20s, firing 5s after they end. State keys
 // start with "w/MerchantWindow/", timer keys with "t/MerchantWindow/"; the
 // fired watermark is kept under "t/MerchantWindow:watermark".
-type MerchantWindowStore = stateimpl.WindowStore[MerchantWindowKey, MerchantWindow]
+//
+// Methods, documented on the embedded stateimpl.WindowStore: Add, Get, Put,
+// Delete, Windows, FireDue, Watermark.
+type MerchantWindowStore struct {
+	*stateimpl.WindowStore[MerchantWindowKey, MerchantWindow]
+}
 
 // NewMerchantWindowStore returns a MerchantWindowStore on b.
 func NewMerchantWindowStore(b runtime.Backend) *MerchantWindowStore {
-	return stateimpl.NewWindowStore(b, stateimpl.Schema[MerchantWindowKey, MerchantWindow]{
+	return &MerchantWindowStore{stateimpl.NewWindowStore(b, stateimpl.Schema[MerchantWindowKey, MerchantWindow]{
 		AppendKey: MerchantWindowKey.AppendKey,
 		Decode:    merchantWindowDecode,
 		DecodeKey: func(b []byte) (k MerchantWindowKey, err error) {
@@ -180,7 +185,7 @@ func NewMerchantWindowStore(b runtime.Backend) *MerchantWindowStore {
 		Size:        time.Minute,
 		Slide:       20 * time.Second,
 		TimerPrefix: "t/MerchantWindow/",
-	})
+	})}
 }
 
 // CustomerTotalsKey is the key of a CustomerTotals: its key fields, which
@@ -346,11 +351,16 @@ func customerTotalsMerge(dst, old []byte, found bool, in CustomerTotals) ([]byte
 // CustomerTotalsStore keeps CustomerTotals values by CustomerTotalsKey, under
 // the key prefix "a/CustomerTotals/". Merge merges field by field: Orders
 // count, Cents sum, Largest max, First min, Last max, LastMerchant last.
-type CustomerTotalsStore = stateimpl.AggregateStore[CustomerTotalsKey, CustomerTotals]
+//
+// Methods, documented on the embedded stateimpl.AggregateStore: Get, Put,
+// Merge, Delete, Scan, All.
+type CustomerTotalsStore struct {
+	*stateimpl.AggregateStore[CustomerTotalsKey, CustomerTotals]
+}
 
 // NewCustomerTotalsStore returns a CustomerTotalsStore on b.
 func NewCustomerTotalsStore(b runtime.Backend) *CustomerTotalsStore {
-	return stateimpl.NewAggregateStore(b, stateimpl.Schema[CustomerTotalsKey, CustomerTotals]{
+	return &CustomerTotalsStore{stateimpl.NewAggregateStore(b, stateimpl.Schema[CustomerTotalsKey, CustomerTotals]{
 		AppendKey: CustomerTotalsKey.AppendKey,
 		Decode:    customerTotalsDecode,
 		DecodeKey: func(b []byte) (k CustomerTotalsKey, err error) {
@@ -363,7 +373,7 @@ func NewCustomerTotalsStore(b runtime.Backend) *CustomerTotalsStore {
 		Name:    "CustomerTotals",
 		Prefix:  "a/CustomerTotals/",
 		WithKey: customerTotalsWithKey,
-	})
+	})}
 }
 
 // ProgressKey is the key of a Progress: its key fields, which encode in this
@@ -522,11 +532,16 @@ func progressMerge(dst, old []byte, found bool, in Progress) ([]byte, error) {
 // ProgressStore keeps Progress values by ProgressKey, under the key prefix
 // "a/Progress/". Merge merges field by field: Source last, Offset last, Newest
 // last, Watermark last, Late last, Fired last.
-type ProgressStore = stateimpl.AggregateStore[ProgressKey, Progress]
+//
+// Methods, documented on the embedded stateimpl.AggregateStore: Get, Put,
+// Merge, Delete, Scan, All.
+type ProgressStore struct {
+	*stateimpl.AggregateStore[ProgressKey, Progress]
+}
 
 // NewProgressStore returns a ProgressStore on b.
 func NewProgressStore(b runtime.Backend) *ProgressStore {
-	return stateimpl.NewAggregateStore(b, stateimpl.Schema[ProgressKey, Progress]{
+	return &ProgressStore{stateimpl.NewAggregateStore(b, stateimpl.Schema[ProgressKey, Progress]{
 		AppendKey: ProgressKey.AppendKey,
 		Decode:    progressDecode,
 		DecodeKey: func(b []byte) (k ProgressKey, err error) {
@@ -539,5 +554,5 @@ func NewProgressStore(b runtime.Backend) *ProgressStore {
 		Name:    "Progress",
 		Prefix:  "a/Progress/",
 		WithKey: progressWithKey,
-	})
+	})}
 }

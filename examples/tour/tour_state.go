@@ -178,11 +178,16 @@ func modelLatencyMerge(dst, old []byte, found bool, in ModelLatency) ([]byte, er
 // ModelLatencyStore keeps ModelLatency values by ModelLatencyKey, under the key
 // prefix "a/ModelLatency/", each write with a TTL of 24h. Merge merges field by
 // field: Calls count, Total sum, Worst max, Best min, Last last.
-type ModelLatencyStore = stateimpl.AggregateStore[ModelLatencyKey, ModelLatency]
+//
+// Methods, documented on the embedded stateimpl.AggregateStore: Get, Put,
+// Merge, Delete, Scan, All.
+type ModelLatencyStore struct {
+	*stateimpl.AggregateStore[ModelLatencyKey, ModelLatency]
+}
 
 // NewModelLatencyStore returns a ModelLatencyStore on b.
 func NewModelLatencyStore(b runtime.Backend) *ModelLatencyStore {
-	return stateimpl.NewAggregateStore(b, stateimpl.Schema[ModelLatencyKey, ModelLatency]{
+	return &ModelLatencyStore{stateimpl.NewAggregateStore(b, stateimpl.Schema[ModelLatencyKey, ModelLatency]{
 		AppendKey: ModelLatencyKey.AppendKey,
 		Decode:    modelLatencyDecode,
 		DecodeKey: func(b []byte) (k ModelLatencyKey, err error) {
@@ -196,7 +201,7 @@ func NewModelLatencyStore(b runtime.Backend) *ModelLatencyStore {
 		Prefix:  "a/ModelLatency/",
 		TTL:     24 * time.Hour,
 		WithKey: modelLatencyWithKey,
-	})
+	})}
 }
 
 // ClickWindowKey is the key of a ClickWindow: its key fields, which encode in
@@ -332,11 +337,16 @@ func clickWindowMerge(dst, old []byte, found bool, in ClickWindow) ([]byte, erro
 // sliding windows of 1m every 10s, firing 5s after they end. State keys start
 // with "w/ClickWindow/", timer keys with "t/ClickWindow/"; the fired watermark
 // is kept under "t/ClickWindow:watermark".
-type ClickWindowStore = stateimpl.WindowStore[ClickWindowKey, ClickWindow]
+//
+// Methods, documented on the embedded stateimpl.WindowStore: Add, Get, Put,
+// Delete, Windows, FireDue, Watermark.
+type ClickWindowStore struct {
+	*stateimpl.WindowStore[ClickWindowKey, ClickWindow]
+}
 
 // NewClickWindowStore returns a ClickWindowStore on b.
 func NewClickWindowStore(b runtime.Backend) *ClickWindowStore {
-	return stateimpl.NewWindowStore(b, stateimpl.Schema[ClickWindowKey, ClickWindow]{
+	return &ClickWindowStore{stateimpl.NewWindowStore(b, stateimpl.Schema[ClickWindowKey, ClickWindow]{
 		AppendKey: ClickWindowKey.AppendKey,
 		Decode:    clickWindowDecode,
 		DecodeKey: func(b []byte) (k ClickWindowKey, err error) {
@@ -354,5 +364,5 @@ func NewClickWindowStore(b runtime.Backend) *ClickWindowStore {
 		Size:        time.Minute,
 		Slide:       10 * time.Second,
 		TimerPrefix: "t/ClickWindow/",
-	})
+	})}
 }

@@ -183,11 +183,16 @@ func modelLatencyMerge(dst, old []byte, found bool, in ModelLatency) ([]byte, er
 // ModelLatencyStore keeps ModelLatency values by ModelLatencyKey, under the key
 // prefix "a/ModelLatency/", each write with a TTL of 1h. Merge merges field by
 // field: Calls count, Total sum, Worst max, Best min, Region first, Last last.
-type ModelLatencyStore = stateimpl.AggregateStore[ModelLatencyKey, ModelLatency]
+//
+// Methods, documented on the embedded stateimpl.AggregateStore: Get, Put,
+// Merge, Delete, Scan, All.
+type ModelLatencyStore struct {
+	*stateimpl.AggregateStore[ModelLatencyKey, ModelLatency]
+}
 
 // NewModelLatencyStore returns a ModelLatencyStore on b.
 func NewModelLatencyStore(b runtime.Backend) *ModelLatencyStore {
-	return stateimpl.NewAggregateStore(b, stateimpl.Schema[ModelLatencyKey, ModelLatency]{
+	return &ModelLatencyStore{stateimpl.NewAggregateStore(b, stateimpl.Schema[ModelLatencyKey, ModelLatency]{
 		AppendKey: ModelLatencyKey.AppendKey,
 		Decode:    modelLatencyDecode,
 		DecodeKey: func(b []byte) (k ModelLatencyKey, err error) {
@@ -201,7 +206,7 @@ func NewModelLatencyStore(b runtime.Backend) *ModelLatencyStore {
 		Prefix:  "a/ModelLatency/",
 		TTL:     time.Hour,
 		WithKey: modelLatencyWithKey,
-	})
+	})}
 }
 
 // ClickWindowKey is the key of a ClickWindow: its key fields, which encode in
@@ -356,11 +361,16 @@ func clickWindowMerge(dst, old []byte, found bool, in ClickWindow) ([]byte, erro
 // sliding windows of 1m every 20s, firing 5s after they end. State keys start
 // with "w/ClickWindow/", timer keys with "t/ClickWindow/"; the fired watermark
 // is kept under "t/ClickWindow:watermark".
-type ClickWindowStore = stateimpl.WindowStore[ClickWindowKey, ClickWindow]
+//
+// Methods, documented on the embedded stateimpl.WindowStore: Add, Get, Put,
+// Delete, Windows, FireDue, Watermark.
+type ClickWindowStore struct {
+	*stateimpl.WindowStore[ClickWindowKey, ClickWindow]
+}
 
 // NewClickWindowStore returns a ClickWindowStore on b.
 func NewClickWindowStore(b runtime.Backend) *ClickWindowStore {
-	return stateimpl.NewWindowStore(b, stateimpl.Schema[ClickWindowKey, ClickWindow]{
+	return &ClickWindowStore{stateimpl.NewWindowStore(b, stateimpl.Schema[ClickWindowKey, ClickWindow]{
 		AppendKey: ClickWindowKey.AppendKey,
 		Decode:    clickWindowDecode,
 		DecodeKey: func(b []byte) (k ClickWindowKey, err error) {
@@ -378,7 +388,7 @@ func NewClickWindowStore(b runtime.Backend) *ClickWindowStore {
 		Size:        time.Minute,
 		Slide:       20 * time.Second,
 		TimerPrefix: "t/ClickWindow/",
-	})
+	})}
 }
 
 // TumblingKey is the key of a Tumbling: its key fields, which encode in this
@@ -514,11 +524,16 @@ func tumblingMerge(dst, old []byte, found bool, in Tumbling) ([]byte, error) {
 // windows of 10s, firing as they end. State keys start with "w/Tumbling/",
 // timer keys with "t/Tumbling/"; the fired watermark is kept under
 // "t/Tumbling:watermark".
-type TumblingStore = stateimpl.WindowStore[TumblingKey, Tumbling]
+//
+// Methods, documented on the embedded stateimpl.WindowStore: Add, Get, Put,
+// Delete, Windows, FireDue, Watermark.
+type TumblingStore struct {
+	*stateimpl.WindowStore[TumblingKey, Tumbling]
+}
 
 // NewTumblingStore returns a TumblingStore on b.
 func NewTumblingStore(b runtime.Backend) *TumblingStore {
-	return stateimpl.NewWindowStore(b, stateimpl.Schema[TumblingKey, Tumbling]{
+	return &TumblingStore{stateimpl.NewWindowStore(b, stateimpl.Schema[TumblingKey, Tumbling]{
 		AppendKey: TumblingKey.AppendKey,
 		Decode:    tumblingDecode,
 		DecodeKey: func(b []byte) (k TumblingKey, err error) {
@@ -535,7 +550,7 @@ func NewTumblingStore(b runtime.Backend) *TumblingStore {
 		Size:        10 * time.Second,
 		Slide:       10 * time.Second,
 		TimerPrefix: "t/Tumbling/",
-	})
+	})}
 }
 
 // HistogramKey is the key of a Histogram: its key fields, which encode in this
@@ -666,11 +681,16 @@ func histogramMerge(dst, old []byte, found bool, in Histogram) ([]byte, error) {
 
 // HistogramStore keeps Histogram values by HistogramKey, under the key prefix
 // "a/Histogram/". Merge merges with Histogram's own Merge method.
-type HistogramStore = stateimpl.AggregateStore[HistogramKey, Histogram]
+//
+// Methods, documented on the embedded stateimpl.AggregateStore: Get, Put,
+// Merge, Delete, Scan, All.
+type HistogramStore struct {
+	*stateimpl.AggregateStore[HistogramKey, Histogram]
+}
 
 // NewHistogramStore returns a HistogramStore on b.
 func NewHistogramStore(b runtime.Backend) *HistogramStore {
-	return stateimpl.NewAggregateStore(b, stateimpl.Schema[HistogramKey, Histogram]{
+	return &HistogramStore{stateimpl.NewAggregateStore(b, stateimpl.Schema[HistogramKey, Histogram]{
 		AppendKey: HistogramKey.AppendKey,
 		Decode:    histogramDecode,
 		DecodeKey: func(b []byte) (k HistogramKey, err error) {
@@ -683,7 +703,7 @@ func NewHistogramStore(b runtime.Backend) *HistogramStore {
 		Name:    "Histogram",
 		Prefix:  "a/Histogram/",
 		WithKey: histogramWithKey,
-	})
+	})}
 }
 
 // DeviceKey is the key of a Device: its key fields, which encode in this order,
@@ -879,11 +899,16 @@ func deviceMerge(dst, old []byte, found bool, in Device) ([]byte, error) {
 // DeviceStore keeps Device values by DeviceKey, under the key prefix
 // "a/Device/". Merge merges field by field: Temps last, Labels first, Boots
 // count.
-type DeviceStore = stateimpl.AggregateStore[DeviceKey, Device]
+//
+// Methods, documented on the embedded stateimpl.AggregateStore: Get, Put,
+// Merge, Delete, Scan, All.
+type DeviceStore struct {
+	*stateimpl.AggregateStore[DeviceKey, Device]
+}
 
 // NewDeviceStore returns a DeviceStore on b.
 func NewDeviceStore(b runtime.Backend) *DeviceStore {
-	return stateimpl.NewAggregateStore(b, stateimpl.Schema[DeviceKey, Device]{
+	return &DeviceStore{stateimpl.NewAggregateStore(b, stateimpl.Schema[DeviceKey, Device]{
 		AppendKey: DeviceKey.AppendKey,
 		Decode:    deviceDecode,
 		DecodeKey: func(b []byte) (k DeviceKey, err error) {
@@ -896,5 +921,5 @@ func NewDeviceStore(b runtime.Backend) *DeviceStore {
 		Name:    "Device",
 		Prefix:  "a/Device/",
 		WithKey: deviceWithKey,
-	})
+	})}
 }

@@ -158,7 +158,8 @@ func AppendCBORValue(dst []byte, v any) ([]byte, error) {
 type CBORReader struct {
 	data []byte
 	off  int
-	seen [4]uint64 // fields read, by index (Once)
+	seen [4]uint64 // fields read, by index (Once): the first 256
+	more []uint64  // and the rest, for wide types (Track)
 }
 
 // NewCBORReader returns a reader over data.
@@ -392,12 +393,13 @@ func (r *CBORReader) ReadRaw() ([]byte, bool) {
 
 // Skip skips the next item, checking that it is well formed, to a depth of
 // runtime.CBORMaxNestedLevels.
-func (r *CBORReader) Skip() bool { return r.skip(0) }
+func (r *CBORReader) Skip() bool { return r.skip(1) }
 
+// skip skips an item inside a container at nesting level depth (the top map
+// of a value is level 1). It leaves to CBORDecMode, by returning false, any
+// item near or past its limits (nesting, array and map sizes): a skipped
+// value that CBORDecMode would refuse must make the decode fail as it would.
 func (r *CBORReader) skip(depth int) bool {
-	if depth > runtime.CBORMaxNestedLevels {
-		return false
-	}
 	start := r.off
 	major, arg, ok := r.head()
 	if !ok {
@@ -414,6 +416,10 @@ func (r *CBORReader) skip(depth int) bool {
 		r.off += int(arg)
 		return true
 	case 4, 5:
+		if depth+1 >= runtime.CBORMaxNestedLevels || major == 4 && arg > runtime.CBORMaxArrayElements ||
+			major == 5 && arg > runtime.CBORMaxMapPairs {
+			return false
+		}
 		items := arg
 		if major == 5 {
 			if arg > math.MaxUint64/2 {
@@ -431,6 +437,9 @@ func (r *CBORReader) skip(depth int) bool {
 		}
 		return true
 	case 6:
+		if depth+1 >= runtime.CBORMaxNestedLevels {
+			return false
+		}
 		return r.skip(depth + 1)
 	default: // simple values and floats: the head carried them
 		return r.data[start]&0x1f <= 27 && (r.data[start]&0x1f != 24 || arg >= 32)

@@ -31,19 +31,29 @@ const (
 
 // Once reports whether the field numbered i (its position among the type's
 // stored fields) is met for the first time in this map, and marks it met. A
-// key seen twice is left to CBORDecMode, which decides what duplicates mean;
-// so is every field past the 256th.
+// key seen twice is left to CBORDecMode, which decides what duplicates mean.
+// The reader tracks 256 fields; a decoder of a wider type gives it room for
+// the rest with Track, else they too are left to CBORDecMode.
 func (r *CBORReader) Once(i int) bool {
-	if i >= len(r.seen)*64 {
-		return false
+	seen := r.seen[:]
+	if i >= len(seen)*64 {
+		seen, i = r.more, i-len(seen)*64
+		if i >= len(seen)*64 {
+			return false
+		}
 	}
 	w, bit := i/64, uint64(1)<<(i%64)
-	if r.seen[w]&bit != 0 {
+	if seen[w]&bit != 0 {
 		return false
 	}
-	r.seen[w] |= bit
+	seen[w] |= bit
 	return true
 }
+
+// Track gives Once the bits to track fields past the 256th: one bit a field,
+// from field 256 on. Generated decoders of wide types pass an array of their
+// own, on the stack.
+func (r *CBORReader) Track(bits []uint64) { r.more = bits }
 
 // ReadTextKey reads a map key that is a text string; any other key, integer
 // keys included, is false.
@@ -85,20 +95,29 @@ func ReadBool[T ~bool](r *CBORReader, p *T) bool {
 	return ok
 }
 
-// ReadString reads a text string, or skips it when skip is set.
+// ReadString reads a text string, or skips it when skip is set: a skipped
+// field is checked all the same, so that a value the decoder would refuse
+// is refused whether or not its field is wanted.
 func ReadString[T ~string](r *CBORReader, p *T, skip bool) bool {
 	if skip {
-		return r.Skip()
+		_, ok := r.text(3)
+		return ok
 	}
 	x, ok := r.ReadString()
 	*p = T(x)
 	return ok
 }
 
-// ReadBytes reads a byte string (a copy), or skips it when skip is set.
+// ReadBytes reads a byte string (a copy), or skips it, checked, when skip is
+// set (see ReadString).
 func ReadBytes[T ~[]byte](r *CBORReader, p *T, skip bool) bool {
 	if skip {
-		return r.Skip()
+		if b, ok := r.peek(); ok && b == cborNull {
+			r.off++
+			return true
+		}
+		_, ok := r.text(2)
+		return ok
 	}
 	x, ok := r.ReadBytes()
 	*p = T(x)

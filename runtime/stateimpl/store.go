@@ -42,12 +42,13 @@ type Schema[K, V any] struct {
 	Merge func(dst, old []byte, found bool, in V) ([]byte, error)
 }
 
-// decode decodes the value raw stored under key, whose key is k.
-func (s *Schema[K, V]) decode(k K, key, raw []byte) (V, error) {
+// decode decodes a stored value whose key is k. Its error is the decoder's:
+// the caller reports it with CorruptValue and the key the value is stored
+// under.
+func (s *Schema[K, V]) decode(k K, raw []byte) (V, error) {
 	v, err := s.Decode(raw)
 	if err != nil {
-		var zero V
-		return zero, CorruptValue(s.Name, key, err)
+		return v, err
 	}
 	return s.WithKey(v, k), nil
 }
@@ -147,9 +148,9 @@ func (s *AggregateStore[K, V]) Get(ctx context.Context, k K) (V, bool, error) {
 	if err != nil || !ok {
 		return zero, false, err
 	}
-	v, err := s.s.decode(k, key, raw)
+	v, err := s.s.decode(k, raw)
 	if err != nil {
-		return zero, false, err
+		return zero, false, CorruptValue(s.s.Name, key, err)
 	}
 	return v, true, nil
 }
@@ -206,9 +207,9 @@ func (s *AggregateStore[K, V]) Scan(ctx context.Context, fn func(V) error) error
 		if err != nil {
 			return CorruptKey(s.s.Name, key, err)
 		}
-		v, err := s.s.decode(k, key, raw)
+		v, err := s.s.decode(k, raw)
 		if err != nil {
-			return err
+			return CorruptValue(s.s.Name, key, err)
 		}
 		return fn(v)
 	})
@@ -281,7 +282,7 @@ func (s *WindowStore[K, V]) Add(ctx context.Context, at time.Time, v V) error {
 	if err != nil {
 		return err
 	}
-	m := s.merges.get(&s.s, v, fields)
+	m := s.merges.get(&s.s, v, nil) // the engine adds the window's key to errors
 	err = s.w.Add(ctx, fields, at, m.fn)
 	s.merges.put(m)
 	return err
@@ -300,9 +301,9 @@ func (s *WindowStore[K, V]) Get(ctx context.Context, k K, w runtime.Window) (V, 
 	if err != nil || !ok {
 		return zero, false, err
 	}
-	v, err := s.s.decode(k, fields, raw)
+	v, err := s.s.decode(k, raw)
 	if err != nil {
-		return zero, false, err
+		return zero, false, CorruptValue(s.s.Name, s.w.stateKeyOf(fields, w.Start), err)
 	}
 	return v, true, nil
 }
@@ -346,9 +347,9 @@ func (s *WindowStore[K, V]) Windows(ctx context.Context, k K, fn func(runtime.Wi
 		return err
 	}
 	return s.w.Scan(ctx, fields, func(w runtime.Window, raw []byte) error {
-		v, err := s.s.decode(k, fields, raw)
+		v, err := s.s.decode(k, raw)
 		if err != nil {
-			return err
+			return CorruptValue(s.s.Name, s.w.stateKeyOf(fields, w.Start), err)
 		}
 		return fn(w, v)
 	})
@@ -365,9 +366,9 @@ func (s *WindowStore[K, V]) FireDue(ctx context.Context, watermark time.Time, fn
 		if err != nil {
 			return CorruptKey(s.s.Name, fields, err)
 		}
-		v, err := s.s.decode(k, fields, raw)
+		v, err := s.s.decode(k, raw)
 		if err != nil {
-			return err
+			return CorruptValue(s.s.Name, s.w.stateKeyOf(fields, w.Start), err)
 		}
 		return fn(k, w, v)
 	})

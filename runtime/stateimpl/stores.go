@@ -10,8 +10,12 @@ import (
 // Helpers for generated stores.
 
 // CorruptValue is the error for a stored value of typeName, under key, that
-// does not decode: it wraps runtime.ErrCorrupt and the decoder's error.
+// does not decode: it wraps runtime.ErrCorrupt and the decoder's error. A nil
+// key, not known where the value was decoded, is left out of the message.
 func CorruptValue(typeName string, key []byte, err error) error {
+	if key == nil {
+		return fmt.Errorf("%w: %s value: %w", runtime.ErrCorrupt, typeName, err)
+	}
 	return fmt.Errorf("%w: %s value at key %s: %w", runtime.ErrCorrupt, typeName, runtime.AppendQuotedKey(nil, key), err)
 }
 

@@ -299,6 +299,12 @@ func (w *Windows) firedEnd() int64 {
 	return m - int64(w.spec.Lateness)
 }
 
+// stateKeyOf is the state key of the window starting at start, for errors.
+func (w *Windows) stateKeyOf(fields []byte, start time.Time) []byte {
+	key, _ := w.stateKey(nil, fields, start)
+	return key
+}
+
 func (w *Windows) stateKey(dst, fields []byte, start time.Time) ([]byte, error) {
 	dst = append(append(dst, w.spec.StatePrefix...), fields...)
 	return runtime.AppendKeyTime(dst, start)
@@ -375,6 +381,9 @@ func (w *Windows) add(ctx context.Context, fields []byte, at time.Time, wins []r
 			}
 			timerWritten = true
 			err = runtime.UpdateTTL(ctx, w.b, key, w.spec.TTL, update)
+		}
+		if errors.Is(err, runtime.ErrCorrupt) {
+			return fmt.Errorf("%w (window %v, state key %s)", err, win, runtime.AppendQuotedKey(nil, key))
 		}
 		if err != nil {
 			return err

@@ -136,11 +136,16 @@ func onWindowsMerge(dst, old []byte, found bool, in OnWindows) ([]byte, error) {
 
 // OnWindowsStore keeps OnWindows values by OnWindowsKey, under the key prefix
 // "a/OnWindows/". Merge merges field by field: nothing but keys.
-type OnWindowsStore = stateimpl.AggregateStore[OnWindowsKey, OnWindows]
+//
+// Methods, documented on the embedded stateimpl.AggregateStore: Get, Put,
+// Merge, Delete, Scan, All.
+type OnWindowsStore struct {
+	*stateimpl.AggregateStore[OnWindowsKey, OnWindows]
+}
 
 // NewOnWindowsStore returns a OnWindowsStore on b.
 func NewOnWindowsStore(b runtime1.Backend) *OnWindowsStore {
-	return stateimpl.NewAggregateStore(b, stateimpl.Schema[OnWindowsKey, OnWindows]{
+	return &OnWindowsStore{stateimpl.NewAggregateStore(b, stateimpl.Schema[OnWindowsKey, OnWindows]{
 		AppendKey: OnWindowsKey.AppendKey,
 		Decode:    onWindowsDecode,
 		DecodeKey: func(b []byte) (k OnWindowsKey, err error) {
@@ -153,5 +158,5 @@ func NewOnWindowsStore(b runtime1.Backend) *OnWindowsStore {
 		Name:    "OnWindows",
 		Prefix:  "a/OnWindows/",
 		WithKey: onWindowsWithKey,
-	})
+	})}
 }

@@ -145,19 +145,27 @@ func nestedMerge(dst, old []byte, found bool, in Nested) ([]byte, error) {
 
 // NestedStore keeps Nested values by NestedKey, under the key prefix
 // "a/Nested/". Merge merges with Nested's own Merge method.
-type NestedStore = stateimpl.AggregateStore[NestedKey, Nested]
+//
+// Methods, documented on the embedded stateimpl.AggregateStore: Get, Put,
+// Merge, Delete, Scan, All.
+type NestedStore struct {
+	*stateimpl.AggregateStore[NestedKey, Nested]
+}
 
 // NewNestedStore returns a NestedStore on b.
 func NewNestedStore(b runtime.Backend) *NestedStore {
-	return stateimpl.NewAggregateStore(b, stateimpl.Schema[NestedKey, Nested]{
+	return &NestedStore{stateimpl.NewAggregateStore(b, stateimpl.Schema[NestedKey, Nested]{
 		AppendKey: NestedKey.AppendKey,
 		Decode:    nestedDecode,
-		DecodeKey: (*NestedKey).DecodeKey,
-		Encode:    Nested.AppendCBOR,
-		KeyOf:     Nested.StateKey,
-		Merge:     nestedMerge,
-		Name:      "Nested",
-		Prefix:    "a/Nested/",
-		WithKey:   nestedWithKey,
-	})
+		DecodeKey: func(b []byte) (k NestedKey, err error) {
+			err = k.DecodeKey(b)
+			return k, err
+		},
+		Encode:  Nested.AppendCBOR,
+		KeyOf:   Nested.StateKey,
+		Merge:   nestedMerge,
+		Name:    "Nested",
+		Prefix:  "a/Nested/",
+		WithKey: nestedWithKey,
+	})}
 }

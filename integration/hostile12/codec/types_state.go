@@ -250,21 +250,29 @@ func mixedMerge(dst, old []byte, found bool, in Mixed) ([]byte, error) {
 // MixedStore keeps Mixed values by MixedKey, under the key prefix "a/Mixed/".
 // Merge merges field by field: Temp max, Small sum, N sum, U count, Flag last,
 // Seen min, Extra first, Parts last, Note last.
-type MixedStore = stateimpl.AggregateStore[MixedKey, Mixed]
+//
+// Methods, documented on the embedded stateimpl.AggregateStore: Get, Put,
+// Merge, Delete, Scan, All.
+type MixedStore struct {
+	*stateimpl.AggregateStore[MixedKey, Mixed]
+}
 
 // NewMixedStore returns a MixedStore on b.
 func NewMixedStore(b runtime.Backend) *MixedStore {
-	return stateimpl.NewAggregateStore(b, stateimpl.Schema[MixedKey, Mixed]{
+	return &MixedStore{stateimpl.NewAggregateStore(b, stateimpl.Schema[MixedKey, Mixed]{
 		AppendKey: MixedKey.AppendKey,
 		Decode:    mixedDecode,
-		DecodeKey: (*MixedKey).DecodeKey,
-		Encode:    Mixed.AppendCBOR,
-		KeyOf:     Mixed.StateKey,
-		Merge:     mixedMerge,
-		Name:      "Mixed",
-		Prefix:    "a/Mixed/",
-		WithKey:   mixedWithKey,
-	})
+		DecodeKey: func(b []byte) (k MixedKey, err error) {
+			err = k.DecodeKey(b)
+			return k, err
+		},
+		Encode:  Mixed.AppendCBOR,
+		KeyOf:   Mixed.StateKey,
+		Merge:   mixedMerge,
+		Name:    "Mixed",
+		Prefix:  "a/Mixed/",
+		WithKey: mixedWithKey,
+	})}
 }
 
 // OneOtherKey is the key of a OneOther: its key fields, which encode in this
@@ -401,21 +409,29 @@ func oneOtherMerge(dst, old []byte, found bool, in OneOther) ([]byte, error) {
 
 // OneOtherStore keeps OneOther values by OneOtherKey, under the key prefix
 // "a/OneOther/". Merge merges field by field: Where last, Count count.
-type OneOtherStore = stateimpl.AggregateStore[OneOtherKey, OneOther]
+//
+// Methods, documented on the embedded stateimpl.AggregateStore: Get, Put,
+// Merge, Delete, Scan, All.
+type OneOtherStore struct {
+	*stateimpl.AggregateStore[OneOtherKey, OneOther]
+}
 
 // NewOneOtherStore returns a OneOtherStore on b.
 func NewOneOtherStore(b runtime.Backend) *OneOtherStore {
-	return stateimpl.NewAggregateStore(b, stateimpl.Schema[OneOtherKey, OneOther]{
+	return &OneOtherStore{stateimpl.NewAggregateStore(b, stateimpl.Schema[OneOtherKey, OneOther]{
 		AppendKey: OneOtherKey.AppendKey,
 		Decode:    oneOtherDecode,
-		DecodeKey: (*OneOtherKey).DecodeKey,
-		Encode:    OneOther.AppendCBOR,
-		KeyOf:     OneOther.StateKey,
-		Merge:     oneOtherMerge,
-		Name:      "OneOther",
-		Prefix:    "a/OneOther/",
-		WithKey:   oneOtherWithKey,
-	})
+		DecodeKey: func(b []byte) (k OneOtherKey, err error) {
+			err = k.DecodeKey(b)
+			return k, err
+		},
+		Encode:  OneOther.AppendCBOR,
+		KeyOf:   OneOther.StateKey,
+		Merge:   oneOtherMerge,
+		Name:    "OneOther",
+		Prefix:  "a/OneOther/",
+		WithKey: oneOtherWithKey,
+	})}
 }
 
 // KeysOnlyKey is the key of a KeysOnly: its key fields, which encode in this
@@ -547,19 +563,27 @@ func keysOnlyMerge(dst, old []byte, found bool, in KeysOnly) ([]byte, error) {
 
 // KeysOnlyStore keeps KeysOnly values by KeysOnlyKey, under the key prefix
 // "a/KeysOnly/". Merge merges field by field: nothing but keys.
-type KeysOnlyStore = stateimpl.AggregateStore[KeysOnlyKey, KeysOnly]
+//
+// Methods, documented on the embedded stateimpl.AggregateStore: Get, Put,
+// Merge, Delete, Scan, All.
+type KeysOnlyStore struct {
+	*stateimpl.AggregateStore[KeysOnlyKey, KeysOnly]
+}
 
 // NewKeysOnlyStore returns a KeysOnlyStore on b.
 func NewKeysOnlyStore(b runtime.Backend) *KeysOnlyStore {
-	return stateimpl.NewAggregateStore(b, stateimpl.Schema[KeysOnlyKey, KeysOnly]{
+	return &KeysOnlyStore{stateimpl.NewAggregateStore(b, stateimpl.Schema[KeysOnlyKey, KeysOnly]{
 		AppendKey: KeysOnlyKey.AppendKey,
 		Decode:    keysOnlyDecode,
-		DecodeKey: (*KeysOnlyKey).DecodeKey,
-		Encode:    KeysOnly.AppendCBOR,
-		KeyOf:     KeysOnly.StateKey,
-		Merge:     keysOnlyMerge,
-		Name:      "KeysOnly",
-		Prefix:    "a/KeysOnly/",
-		WithKey:   keysOnlyWithKey,
-	})
+		DecodeKey: func(b []byte) (k KeysOnlyKey, err error) {
+			err = k.DecodeKey(b)
+			return k, err
+		},
+		Encode:  KeysOnly.AppendCBOR,
+		KeyOf:   KeysOnly.StateKey,
+		Merge:   keysOnlyMerge,
+		Name:    "KeysOnly",
+		Prefix:  "a/KeysOnly/",
+		WithKey: keysOnlyWithKey,
+	})}
 }

@@ -682,6 +682,7 @@ func (v *Wide) UnmarshalCBOR(data []byte) error {
 // false for input it leaves to runtime.CBORDecMode.
 func wideDecodeCBOR(v *Wide, data []byte, mode stateimpl.DecodeMode) bool {
 	r := stateimpl.NewCBORReader(data)
+	r.Track(make([]uint64, 1))
 	n, ok := r.ReadMapHeader()
 	if !ok {
 		return false
@@ -1676,19 +1677,27 @@ func wideMerge(dst, old []byte, found bool, in Wide) ([]byte, error) {
 // F283 sum, F284 sum, F285 sum, F286 sum, F287 sum, F288 sum, F289 sum, F290
 // sum, F291 sum, F292 sum, F293 sum, F294 sum, F295 sum, F296 sum, F297 sum,
 // F298 sum, F299 sum.
-type WideStore = stateimpl.AggregateStore[WideKey, Wide]
+//
+// Methods, documented on the embedded stateimpl.AggregateStore: Get, Put,
+// Merge, Delete, Scan, All.
+type WideStore struct {
+	*stateimpl.AggregateStore[WideKey, Wide]
+}
 
 // NewWideStore returns a WideStore on b.
 func NewWideStore(b runtime.Backend) *WideStore {
-	return stateimpl.NewAggregateStore(b, stateimpl.Schema[WideKey, Wide]{
+	return &WideStore{stateimpl.NewAggregateStore(b, stateimpl.Schema[WideKey, Wide]{
 		AppendKey: WideKey.AppendKey,
 		Decode:    wideDecode,
-		DecodeKey: (*WideKey).DecodeKey,
-		Encode:    Wide.AppendCBOR,
-		KeyOf:     Wide.StateKey,
-		Merge:     wideMerge,
-		Name:      "Wide",
-		Prefix:    "a/Wide/",
-		WithKey:   wideWithKey,
-	})
+		DecodeKey: func(b []byte) (k WideKey, err error) {
+			err = k.DecodeKey(b)
+			return k, err
+		},
+		Encode:  Wide.AppendCBOR,
+		KeyOf:   Wide.StateKey,
+		Merge:   wideMerge,
+		Name:    "Wide",
+		Prefix:  "a/Wide/",
+		WithKey: wideWithKey,
+	})}
 }

@@ -144,21 +144,29 @@ func urlCountMerge(dst, old []byte, found bool, in URLCount) ([]byte, error) {
 
 // URLCountStore keeps URLCount values by URLCountKey, under the key prefix
 // "a/URLCount/". Merge merges field by field: N count.
-type URLCountStore = stateimpl.AggregateStore[URLCountKey, URLCount]
+//
+// Methods, documented on the embedded stateimpl.AggregateStore: Get, Put,
+// Merge, Delete, Scan, All.
+type URLCountStore struct {
+	*stateimpl.AggregateStore[URLCountKey, URLCount]
+}
 
 // NewURLCountStore returns a URLCountStore on b.
 func NewURLCountStore(b runtime.Backend) *URLCountStore {
-	return stateimpl.NewAggregateStore(b, stateimpl.Schema[URLCountKey, URLCount]{
+	return &URLCountStore{stateimpl.NewAggregateStore(b, stateimpl.Schema[URLCountKey, URLCount]{
 		AppendKey: URLCountKey.AppendKey,
 		Decode:    urlCountDecode,
-		DecodeKey: (*URLCountKey).DecodeKey,
-		Encode:    URLCount.AppendCBOR,
-		KeyOf:     URLCount.StateKey,
-		Merge:     urlCountMerge,
-		Name:      "URLCount",
-		Prefix:    "a/URLCount/",
-		WithKey:   urlCountWithKey,
-	})
+		DecodeKey: func(b []byte) (k URLCountKey, err error) {
+			err = k.DecodeKey(b)
+			return k, err
+		},
+		Encode:  URLCount.AppendCBOR,
+		KeyOf:   URLCount.StateKey,
+		Merge:   urlCountMerge,
+		Name:    "URLCount",
+		Prefix:  "a/URLCount/",
+		WithKey: urlCountWithKey,
+	})}
 }
 
 // IDKey is the key of a ID: its key fields, which encode in this order, so that
@@ -286,21 +294,29 @@ func idMerge(dst, old []byte, found bool, in ID) ([]byte, error) {
 
 // IDStore keeps ID values by IDKey, under the key prefix "a/ID/". Merge merges
 // field by field: N sum.
-type IDStore = stateimpl.AggregateStore[IDKey, ID]
+//
+// Methods, documented on the embedded stateimpl.AggregateStore: Get, Put,
+// Merge, Delete, Scan, All.
+type IDStore struct {
+	*stateimpl.AggregateStore[IDKey, ID]
+}
 
 // NewIDStore returns a IDStore on b.
 func NewIDStore(b runtime.Backend) *IDStore {
-	return stateimpl.NewAggregateStore(b, stateimpl.Schema[IDKey, ID]{
+	return &IDStore{stateimpl.NewAggregateStore(b, stateimpl.Schema[IDKey, ID]{
 		AppendKey: IDKey.AppendKey,
 		Decode:    idDecode,
-		DecodeKey: (*IDKey).DecodeKey,
-		Encode:    ID.AppendCBOR,
-		KeyOf:     ID.StateKey,
-		Merge:     idMerge,
-		Name:      "ID",
-		Prefix:    "a/ID/",
-		WithKey:   idWithKey,
-	})
+		DecodeKey: func(b []byte) (k IDKey, err error) {
+			err = k.DecodeKey(b)
+			return k, err
+		},
+		Encode:  ID.AppendCBOR,
+		KeyOf:   ID.StateKey,
+		Merge:   idMerge,
+		Name:    "ID",
+		Prefix:  "a/ID/",
+		WithKey: idWithKey,
+	})}
 }
 
 // _xKey is the key of a _x: its key fields, which encode in this order, so that
@@ -423,21 +439,29 @@ func _xMerge(dst, old []byte, found bool, in _x) ([]byte, error) {
 
 // _xStore keeps _x values by _xKey, under the key prefix "a/_x/". Merge merges
 // field by field: nothing but keys.
-type _xStore = stateimpl.AggregateStore[_xKey, _x]
+//
+// Methods, documented on the embedded stateimpl.AggregateStore: Get, Put,
+// Merge, Delete, Scan, All.
+type _xStore struct {
+	*stateimpl.AggregateStore[_xKey, _x]
+}
 
 // new_xStore returns a _xStore on b.
 func new_xStore(b runtime.Backend) *_xStore {
-	return stateimpl.NewAggregateStore(b, stateimpl.Schema[_xKey, _x]{
+	return &_xStore{stateimpl.NewAggregateStore(b, stateimpl.Schema[_xKey, _x]{
 		AppendKey: _xKey.AppendKey,
 		Decode:    _xDecode,
-		DecodeKey: (*_xKey).DecodeKey,
-		Encode:    _x.AppendCBOR,
-		KeyOf:     _x.StateKey,
-		Merge:     _xMerge,
-		Name:      "_x",
-		Prefix:    "a/_x/",
-		WithKey:   _xWithKey,
-	})
+		DecodeKey: func(b []byte) (k _xKey, err error) {
+			err = k.DecodeKey(b)
+			return k, err
+		},
+		Encode:  _x.AppendCBOR,
+		KeyOf:   _x.StateKey,
+		Merge:   _xMerge,
+		Name:    "_x",
+		Prefix:  "a/_x/",
+		WithKey: _xWithKey,
+	})}
 }
 
 // ñandúKey is the key of a ñandú: its key fields, which encode in this
@@ -567,21 +591,29 @@ func ñandúMerge(dst, old []byte, found bool, in ñandú) ([]byte, error) {
 
 // ñandúStore keeps ñandú values by ñandúKey, under the key prefix
 // "a/ñandú/". Merge merges field by field: M max.
-type ñandúStore = stateimpl.AggregateStore[ñandúKey, ñandú]
+//
+// Methods, documented on the embedded stateimpl.AggregateStore: Get, Put,
+// Merge, Delete, Scan, All.
+type ñandúStore struct {
+	*stateimpl.AggregateStore[ñandúKey, ñandú]
+}
 
 // newÑandúStore returns a ñandúStore on b.
 func newÑandúStore(b runtime.Backend) *ñandúStore {
-	return stateimpl.NewAggregateStore(b, stateimpl.Schema[ñandúKey, ñandú]{
+	return &ñandúStore{stateimpl.NewAggregateStore(b, stateimpl.Schema[ñandúKey, ñandú]{
 		AppendKey: ñandúKey.AppendKey,
 		Decode:    ñandúDecode,
-		DecodeKey: (*ñandúKey).DecodeKey,
-		Encode:    ñandú.AppendCBOR,
-		KeyOf:     ñandú.StateKey,
-		Merge:     ñandúMerge,
-		Name:      "ñandú",
-		Prefix:    "a/ñandú/",
-		WithKey:   ñandúWithKey,
-	})
+		DecodeKey: func(b []byte) (k ñandúKey, err error) {
+			err = k.DecodeKey(b)
+			return k, err
+		},
+		Encode:  ñandú.AppendCBOR,
+		KeyOf:   ñandú.StateKey,
+		Merge:   ñandúMerge,
+		Name:    "ñandú",
+		Prefix:  "a/ñandú/",
+		WithKey: ñandúWithKey,
+	})}
 }
 
 // KKey is the key of a K: its key fields, which encode in this order, so that a
@@ -713,21 +745,29 @@ func kMerge(dst, old []byte, found bool, in K) ([]byte, error) {
 
 // KStore keeps K values by KKey, under the key prefix "a/K/". Merge merges
 // field by field: nothing but keys.
-type KStore = stateimpl.AggregateStore[KKey, K]
+//
+// Methods, documented on the embedded stateimpl.AggregateStore: Get, Put,
+// Merge, Delete, Scan, All.
+type KStore struct {
+	*stateimpl.AggregateStore[KKey, K]
+}
 
 // NewKStore returns a KStore on b.
 func NewKStore(b runtime.Backend) *KStore {
-	return stateimpl.NewAggregateStore(b, stateimpl.Schema[KKey, K]{
+	return &KStore{stateimpl.NewAggregateStore(b, stateimpl.Schema[KKey, K]{
 		AppendKey: KKey.AppendKey,
 		Decode:    kDecode,
-		DecodeKey: (*KKey).DecodeKey,
-		Encode:    K.AppendCBOR,
-		KeyOf:     K.StateKey,
-		Merge:     kMerge,
-		Name:      "K",
-		Prefix:    "a/K/",
-		WithKey:   kWithKey,
-	})
+		DecodeKey: func(b []byte) (k KKey, err error) {
+			err = k.DecodeKey(b)
+			return k, err
+		},
+		Encode:  K.AppendCBOR,
+		KeyOf:   K.StateKey,
+		Merge:   kMerge,
+		Name:    "K",
+		Prefix:  "a/K/",
+		WithKey: kWithKey,
+	})}
 }
 
 // VKey is the key of a V: its key fields, which encode in this order, so that a
@@ -866,21 +906,29 @@ func vMerge(dst, old []byte, found bool, in V) ([]byte, error) {
 
 // VStore keeps V values by VKey, under the key prefix "a/V/". Merge merges
 // field by field: nothing but keys.
-type VStore = stateimpl.AggregateStore[VKey, V]
+//
+// Methods, documented on the embedded stateimpl.AggregateStore: Get, Put,
+// Merge, Delete, Scan, All.
+type VStore struct {
+	*stateimpl.AggregateStore[VKey, V]
+}
 
 // NewVStore returns a VStore on b.
 func NewVStore(b runtime.Backend) *VStore {
-	return stateimpl.NewAggregateStore(b, stateimpl.Schema[VKey, V]{
+	return &VStore{stateimpl.NewAggregateStore(b, stateimpl.Schema[VKey, V]{
 		AppendKey: VKey.AppendKey,
 		Decode:    vDecode,
-		DecodeKey: (*VKey).DecodeKey,
-		Encode:    V.AppendCBOR,
-		KeyOf:     V.StateKey,
-		Merge:     vMerge,
-		Name:      "V",
-		Prefix:    "a/V/",
-		WithKey:   vWithKey,
-	})
+		DecodeKey: func(b []byte) (k VKey, err error) {
+			err = k.DecodeKey(b)
+			return k, err
+		},
+		Encode:  V.AppendCBOR,
+		KeyOf:   V.StateKey,
+		Merge:   vMerge,
+		Name:    "V",
+		Prefix:  "a/V/",
+		WithKey: vWithKey,
+	})}
 }
 
 // HugeKey is the key of a Huge: its key fields, which encode in this order, so
@@ -1010,25 +1058,33 @@ func hugeMerge(dst, old []byte, found bool, in Huge) ([]byte, error) {
 // HugeStore keeps Huge values per HugeKey and per window: tumbling windows of
 // 2562047h, firing as they end. State keys start with "w/Huge/", timer keys
 // with "t/Huge/"; the fired watermark is kept under "t/Huge:watermark".
-type HugeStore = stateimpl.WindowStore[HugeKey, Huge]
+//
+// Methods, documented on the embedded stateimpl.WindowStore: Add, Get, Put,
+// Delete, Windows, FireDue, Watermark.
+type HugeStore struct {
+	*stateimpl.WindowStore[HugeKey, Huge]
+}
 
 // NewHugeStore returns a HugeStore on b.
 func NewHugeStore(b runtime.Backend) *HugeStore {
-	return stateimpl.NewWindowStore(b, stateimpl.Schema[HugeKey, Huge]{
+	return &HugeStore{stateimpl.NewWindowStore(b, stateimpl.Schema[HugeKey, Huge]{
 		AppendKey: HugeKey.AppendKey,
 		Decode:    hugeDecode,
-		DecodeKey: (*HugeKey).DecodeKey,
-		Encode:    Huge.AppendCBOR,
-		KeyOf:     Huge.StateKey,
-		Merge:     hugeMerge,
-		Name:      "Huge",
-		Prefix:    "w/Huge/",
-		WithKey:   hugeWithKey,
+		DecodeKey: func(b []byte) (k HugeKey, err error) {
+			err = k.DecodeKey(b)
+			return k, err
+		},
+		Encode:  Huge.AppendCBOR,
+		KeyOf:   Huge.StateKey,
+		Merge:   hugeMerge,
+		Name:    "Huge",
+		Prefix:  "w/Huge/",
+		WithKey: hugeWithKey,
 	}, stateimpl.Windowing{
 		Size:        2562047 * time.Hour,
 		Slide:       2562047 * time.Hour,
 		TimerPrefix: "t/Huge/",
-	})
+	})}
 }
 
 // TinyKey is the key of a Tiny: its key fields, which encode in this order, so
@@ -1158,25 +1214,33 @@ func tinyMerge(dst, old []byte, found bool, in Tiny) ([]byte, error) {
 // TinyStore keeps Tiny values per TinyKey and per window: tumbling windows of
 // 1ns, firing as they end. State keys start with "w/Tiny/", timer keys with
 // "t/Tiny/"; the fired watermark is kept under "t/Tiny:watermark".
-type TinyStore = stateimpl.WindowStore[TinyKey, Tiny]
+//
+// Methods, documented on the embedded stateimpl.WindowStore: Add, Get, Put,
+// Delete, Windows, FireDue, Watermark.
+type TinyStore struct {
+	*stateimpl.WindowStore[TinyKey, Tiny]
+}
 
 // NewTinyStore returns a TinyStore on b.
 func NewTinyStore(b runtime.Backend) *TinyStore {
-	return stateimpl.NewWindowStore(b, stateimpl.Schema[TinyKey, Tiny]{
+	return &TinyStore{stateimpl.NewWindowStore(b, stateimpl.Schema[TinyKey, Tiny]{
 		AppendKey: TinyKey.AppendKey,
 		Decode:    tinyDecode,
-		DecodeKey: (*TinyKey).DecodeKey,
-		Encode:    Tiny.AppendCBOR,
-		KeyOf:     Tiny.StateKey,
-		Merge:     tinyMerge,
-		Name:      "Tiny",
-		Prefix:    "w/Tiny/",
-		WithKey:   tinyWithKey,
+		DecodeKey: func(b []byte) (k TinyKey, err error) {
+			err = k.DecodeKey(b)
+			return k, err
+		},
+		Encode:  Tiny.AppendCBOR,
+		KeyOf:   Tiny.StateKey,
+		Merge:   tinyMerge,
+		Name:    "Tiny",
+		Prefix:  "w/Tiny/",
+		WithKey: tinyWithKey,
 	}, stateimpl.Windowing{
-		Size:        time.Duration(1),
-		Slide:       time.Duration(1),
+		Size:        time.Nanosecond,
+		Slide:       time.Nanosecond,
 		TimerPrefix: "t/Tiny/",
-	})
+	})}
 }
 
 // OddKey is the key of a Odd: its key fields, which encode in this order, so
@@ -1307,26 +1371,34 @@ func oddMerge(dst, old []byte, found bool, in Odd) ([]byte, error) {
 // every 1m30s, firing as they end, each write with a TTL of 240h. State keys
 // start with "w/Odd/", timer keys with "t/Odd/"; the fired watermark is kept
 // under "t/Odd:watermark".
-type OddStore = stateimpl.WindowStore[OddKey, Odd]
+//
+// Methods, documented on the embedded stateimpl.WindowStore: Add, Get, Put,
+// Delete, Windows, FireDue, Watermark.
+type OddStore struct {
+	*stateimpl.WindowStore[OddKey, Odd]
+}
 
 // NewOddStore returns a OddStore on b.
 func NewOddStore(b runtime.Backend) *OddStore {
-	return stateimpl.NewWindowStore(b, stateimpl.Schema[OddKey, Odd]{
+	return &OddStore{stateimpl.NewWindowStore(b, stateimpl.Schema[OddKey, Odd]{
 		AppendKey: OddKey.AppendKey,
 		Decode:    oddDecode,
-		DecodeKey: (*OddKey).DecodeKey,
-		Encode:    Odd.AppendCBOR,
-		KeyOf:     Odd.StateKey,
-		Merge:     oddMerge,
-		Name:      "Odd",
-		Prefix:    "w/Odd/",
-		TTL:       240 * time.Hour,
-		WithKey:   oddWithKey,
+		DecodeKey: func(b []byte) (k OddKey, err error) {
+			err = k.DecodeKey(b)
+			return k, err
+		},
+		Encode:  Odd.AppendCBOR,
+		KeyOf:   Odd.StateKey,
+		Merge:   oddMerge,
+		Name:    "Odd",
+		Prefix:  "w/Odd/",
+		TTL:     240 * time.Hour,
+		WithKey: oddWithKey,
 	}, stateimpl.Windowing{
 		Size:        90 * time.Minute,
 		Slide:       90 * time.Second,
 		TimerPrefix: "t/Odd/",
-	})
+	})}
 }
 
 // IDsKey is the key of a IDs: its key fields, which encode in this order, so
@@ -1360,9 +1432,9 @@ func (k *IDsKey) DecodeKey(b []byte) error {
 	return nil
 }
 
-// iDsCBOR is IDs without its methods: what the reference modes encode by
+// idsCBOR is IDs without its methods: what the reference modes encode by
 // reflection.
-type iDsCBOR IDs
+type idsCBOR IDs
 
 // MarshalCBOR encodes v as runtime.CBOREncMode would: the same bytes, faster.
 func (v IDs) MarshalCBOR() ([]byte, error) {
@@ -1384,18 +1456,18 @@ func (v IDs) AppendCBOR(dst []byte) ([]byte, error) {
 // errors included, faster.
 func (v *IDs) UnmarshalCBOR(data []byte) error {
 	*v = IDs{}
-	if iDsDecodeCBOR(v, data, stateimpl.DecodeAll) {
+	if idsDecodeCBOR(v, data, stateimpl.DecodeAll) {
 		return nil
 	}
-	x := new(iDsCBOR)
+	x := new(idsCBOR)
 	err := runtime.CBORDecMode.Unmarshal(data, x)
 	*v = IDs(*x)
 	return err
 }
 
-// iDsDecodeCBOR is UnmarshalCBOR's fast path, skipping the fields mode says:
+// idsDecodeCBOR is UnmarshalCBOR's fast path, skipping the fields mode says:
 // false for input it leaves to runtime.CBORDecMode.
-func iDsDecodeCBOR(v *IDs, data []byte, mode stateimpl.DecodeMode) bool {
+func idsDecodeCBOR(v *IDs, data []byte, mode stateimpl.DecodeMode) bool {
 	r := stateimpl.NewCBORReader(data)
 	n, ok := r.ReadMapHeader()
 	if !ok {
@@ -1420,29 +1492,29 @@ func iDsDecodeCBOR(v *IDs, data []byte, mode stateimpl.DecodeMode) bool {
 	return r.Done()
 }
 
-// iDsDecode decodes a stored IDs without its key fields, which the store sets
+// idsDecode decodes a stored IDs without its key fields, which the store sets
 // from the key.
-func iDsDecode(data []byte) (v IDs, err error) {
-	if !iDsDecodeCBOR(&v, data, stateimpl.SkipKeys) {
+func idsDecode(data []byte) (v IDs, err error) {
+	if !idsDecodeCBOR(&v, data, stateimpl.SkipKeys) {
 		err = v.UnmarshalCBOR(data)
 	}
 	return v, err
 }
 
-// iDsWithKey returns v with the key fields of k.
-func iDsWithKey(v IDs, k IDsKey) IDs {
+// idsWithKey returns v with the key fields of k.
+func idsWithKey(v IDs, k IDsKey) IDs {
 	v.Mode = k.Mode
 	return v
 }
 
-// iDsMerge appends to dst in merged into the stored value old, or, if none was
+// idsMerge appends to dst in merged into the stored value old, or, if none was
 // found, in as given.
-func iDsMerge(dst, old []byte, found bool, in IDs) ([]byte, error) {
+func idsMerge(dst, old []byte, found bool, in IDs) ([]byte, error) {
 	if !found {
 		return in.AppendCBOR(dst)
 	}
 	var v IDs
-	if !iDsDecodeCBOR(&v, old, stateimpl.DecodeMerge) {
+	if !idsDecodeCBOR(&v, old, stateimpl.DecodeMerge) {
 		if err := v.UnmarshalCBOR(old); err != nil {
 			return dst, stateimpl.Undecodable(err)
 		}
@@ -1454,19 +1526,27 @@ func iDsMerge(dst, old []byte, found bool, in IDs) ([]byte, error) {
 
 // IDsStore keeps IDs values by IDsKey, under the key prefix "a/IDs/". Merge
 // merges field by field: Tdecode sum.
-type IDsStore = stateimpl.AggregateStore[IDsKey, IDs]
+//
+// Methods, documented on the embedded stateimpl.AggregateStore: Get, Put,
+// Merge, Delete, Scan, All.
+type IDsStore struct {
+	*stateimpl.AggregateStore[IDsKey, IDs]
+}
 
 // NewIDsStore returns a IDsStore on b.
 func NewIDsStore(b runtime.Backend) *IDsStore {
-	return stateimpl.NewAggregateStore(b, stateimpl.Schema[IDsKey, IDs]{
+	return &IDsStore{stateimpl.NewAggregateStore(b, stateimpl.Schema[IDsKey, IDs]{
 		AppendKey: IDsKey.AppendKey,
-		Decode:    iDsDecode,
-		DecodeKey: (*IDsKey).DecodeKey,
-		Encode:    IDs.AppendCBOR,
-		KeyOf:     IDs.StateKey,
-		Merge:     iDsMerge,
-		Name:      "IDs",
-		Prefix:    "a/IDs/",
-		WithKey:   iDsWithKey,
-	})
+		Decode:    idsDecode,
+		DecodeKey: func(b []byte) (k IDsKey, err error) {
+			err = k.DecodeKey(b)
+			return k, err
+		},
+		Encode:  IDs.AppendCBOR,
+		KeyOf:   IDs.StateKey,
+		Merge:   idsMerge,
+		Name:    "IDs",
+		Prefix:  "a/IDs/",
+		WithKey: idsWithKey,
+	})}
 }
