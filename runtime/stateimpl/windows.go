@@ -583,6 +583,11 @@ func (w *Windows) fireDue(ctx context.Context, wm int64, fn func(fields []byte, 
 		if err != nil {
 			return fired, err
 		}
+		if w.restoredSince(gen) {
+			// The scan may have started from the floor of the contents the
+			// Restore replaced, and missed timers it brought back.
+			return fired, errRestored
+		}
 		scanned := len(due)
 		claimed := 0
 		if scanned > 0 {
@@ -749,8 +754,13 @@ func (w *Windows) fireChunk(ctx context.Context, timers [][]byte, fn func(fields
 			fired++
 		}
 		if err != nil {
+			// The callback's error is FireDue's, as it is: a commit that
+			// fails as well is joined to it, and one a Restore overtook is
+			// not (FireDue would start over, and drop the callback's error).
 			if batch != nil {
-				err = errors.Join(err, w.commit(ctx, batch, gen))
+				if cerr := w.commit(ctx, batch, gen); cerr != nil && !errors.Is(cerr, errRestored) {
+					err = errors.Join(err, cerr)
+				}
 			}
 			return fired, len(held), err
 		}
