@@ -61,6 +61,12 @@ func (it *item) key() string {
 	return unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(it), itemHeader)), it.klen)
 }
 
+// keyBytes is the item's key as bytes, capped at its length; callers must not
+// modify it.
+func (it *item) keyBytes() []byte {
+	return unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(it), itemHeader)), it.klen)
+}
+
 // value is the item's value; callers must not modify it. An empty value is a
 // fresh empty slice: a pointer just past the key could be past the allocation.
 func (it *item) value() []byte {
