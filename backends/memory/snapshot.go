@@ -5,6 +5,7 @@ import (
 	"hash/maphash"
 	"iter"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/tidwall/btree"
@@ -241,12 +242,28 @@ func (b *Backend) SnapshotView(ctx context.Context) iter.Seq2[skrt.Entry, error]
 // than see both), and a Restore that fails (an error from entries, a
 // bad key, a cancelled ctx) changes nothing. Entries already expired are
 // skipped; of duplicate keys the last wins.
+//
+// It loads in bulk: entries are copied into items and sorted into their shards
+// as they come, and each shard's table is then built at its final size, one
+// shard at a time (so the table being filled stays in the cache, where
+// inserting entry by entry into 256 growing tables missed it on every insert).
+// Keys that come in ascending order, as snapshots and checkpoints yield them,
+// are appended to the index as they come; any other order sorts them once at
+// the end.
 func (b *Backend) Restore(ctx context.Context, entries iter.Seq2[skrt.Entry, error]) error {
-	fresh := make([]shard, len(b.shards)) // only tab and bytes are used
-	for i := range fresh {
-		fresh[i].tab.Store(newTable(minTableSize))
+	// What the tables are built from: everything an insert needs, so that
+	// building reads no item (items are allocated in input order, and a
+	// shard's come from all over it: reading them there would miss the cache).
+	type pending struct {
+		h    uint64
+		it   *item
+		size int64 // it.size(); -1: expired, it deletes what an earlier entry of its key wrote
 	}
+	mask := uint64(len(b.shards) - 1)
+	perShard := make([][]pending, len(b.shards))
 	tree := newTree()
+	inOrder := true // keys so far strictly ascending: tree holds them all
+	var prev string
 	now := b.now()
 	n := 0
 	for e, err := range entries {
@@ -261,23 +278,74 @@ func (b *Backend) Restore(ctx context.Context, entries iter.Seq2[skrt.Entry, err
 		if !skrt.ValidKey(e.Key) {
 			return fail("restore", e.Key, skrt.CheckKey(e.Key))
 		}
-		h := b.hash(e.Key)
-		s := &fresh[(h>>b.shift)&uint64(len(fresh)-1)]
 		var exp int64
 		if !e.ExpiresAt.IsZero() {
-			if exp = unixNanoClamped(e.ExpiresAt); exp <= now {
-				if s.del(s.tab.Load(), h, string(e.Key)) { // an expired later write hides an earlier one
-					tree.Delete(makeIKey(e.Key))
-				}
-				continue
+			exp = unixNanoClamped(e.ExpiresAt)
+		}
+		live := exp == 0 || exp > now
+		if !live && inOrder && prev < string(e.Key) {
+			continue // nothing earlier to hide: ascending keys have no duplicates
+		}
+		var it *item
+		if live {
+			it = newItem(e.Key, e.Value, exp)
+		} else {
+			it = newItem(e.Key, nil, exp)
+		}
+		if inOrder {
+			if n > 1 && prev >= it.key() {
+				inOrder, tree = false, nil // duplicates possible: the index is built at the end
+			} else {
+				prev = it.key()
+				tree.Load(makeIKey(e.Key)) // appends: keys come in order
 			}
 		}
-		if s.set(s.tab.Load(), h, newItem(e.Key, e.Value, exp)) {
-			tree.Load(makeIKey(e.Key)) // appends when keys come in order, as snapshots yield them
+		h := b.hash(e.Key)
+		si := (h >> b.shift) & mask
+		size := it.size()
+		if !live {
+			size = -1
 		}
+		perShard[si] = append(perShard[si], pending{h, it, size})
 	}
 	if err := ctx.Err(); err != nil {
 		return fail("restore", nil, err)
+	}
+	fresh := make([]shard, len(b.shards)) // only tab and bytes are used
+	for i, list := range perShard {
+		size := minTableSize
+		for size < 2*(len(list)+1) {
+			size *= 2
+		}
+		s := &fresh[i]
+		s.tab.Store(newTable(size))
+		for _, p := range list {
+			if p.size < 0 { // not s.del: it would shrink the table, which load never grows
+				t := s.tab.Load()
+				if j, found := t.locate(p.h, p.it.key()); found {
+					s.bytes -= t.removeAt(j).size()
+				}
+			} else if old := s.tab.Load().load(p.h, p.it); old != nil {
+				s.bytes += p.size - old.size()
+			} else {
+				s.bytes += p.size
+			}
+		}
+		perShard[i] = nil
+	}
+	if tree == nil {
+		var keys []string
+		for i := range fresh {
+			fresh[i].tab.Load().each(func(_ uint64, it *item) bool {
+				keys = append(keys, it.key())
+				return true
+			})
+		}
+		slices.Sort(keys)
+		tree = newTree()
+		for _, k := range keys {
+			tree.Load(makeIKey(k))
+		}
 	}
 
 	b.lockAll()

@@ -149,6 +149,38 @@ func (t *table) set(h uint64, it *item) (old *item) {
 	return nil
 }
 
+// load is set for a table being filled by Restore, sized so that it never
+// fills up: it reads it's key only when a slot holds the same hash (the same
+// key written twice, or a collision of 64-bit hashes), so filling a table
+// touches its slots and no item. Writers only.
+func (t *table) load(h uint64, it *item) (old *item) {
+	free := int64(-1)
+	for i := h & t.mask; ; i = (i + 1) & t.mask {
+		s := &t.slots[i]
+		cur := s.item.Load()
+		switch {
+		case cur == nil:
+			if free >= 0 {
+				i = uint64(free)
+				s = &t.slots[i]
+			} else {
+				t.used++
+			}
+			t.live++
+			s.hash.Store(h)
+			s.item.Store(it)
+			return nil
+		case cur == tombstone:
+			if free < 0 {
+				free = int64(i)
+			}
+		case s.hash.Load() == h && cur.key() == it.key():
+			s.item.Store(it)
+			return cur
+		}
+	}
+}
+
 // removeAt tombstones slot i, which locate found holding a live item, and
 // returns that item. Writers only.
 func (t *table) removeAt(i uint64) *item {

@@ -9,7 +9,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/statekit/statekit/backends/backendtest"
 	"github.com/statekit/statekit/backends/memory"
 	"github.com/statekit/statekit/runtime"
 )
@@ -208,4 +210,93 @@ func TestSnapshotViewDuringRestores(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestRestoreOrders: the bulk Restore appends keys that come in ascending
+// order to the index and sorts any other order once; either way the result is
+// the last write of each key, expired writes hiding earlier ones, in order.
+func TestRestoreOrders(t *testing.T) {
+	ctx := context.Background()
+	clock := runtime.NewManualClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	past, future := clock.Now().Add(-time.Second), clock.Now().Add(time.Hour)
+	e := func(k, v string, exp time.Time) runtime.Entry {
+		return runtime.Entry{Key: []byte(k), Value: []byte(v), ExpiresAt: exp}
+	}
+	tests := []struct {
+		name string
+		in   []runtime.Entry
+		want []runtime.Entry
+	}{
+		{"ascending", []runtime.Entry{e("a", "1", time.Time{}), e("b", "2", future), e("c", "3", time.Time{})},
+			[]runtime.Entry{e("a", "1", time.Time{}), e("b", "2", future), e("c", "3", time.Time{})}},
+		{"ascending with expired", []runtime.Entry{e("a", "1", time.Time{}), e("b", "2", past), e("c", "3", time.Time{})},
+			[]runtime.Entry{e("a", "1", time.Time{}), e("c", "3", time.Time{})}},
+		{"expired then live again", []runtime.Entry{e("a", "1", past), e("a", "2", time.Time{}), e("b", "3", time.Time{})},
+			[]runtime.Entry{e("a", "2", time.Time{}), e("b", "3", time.Time{})}},
+		{"a later expired write hides an earlier one", []runtime.Entry{e("a", "1", time.Time{}), e("b", "2", time.Time{}), e("a", "3", past)},
+			[]runtime.Entry{e("b", "2", time.Time{})}},
+		{"duplicate in order", []runtime.Entry{e("a", "1", time.Time{}), e("a", "2", future)},
+			[]runtime.Entry{e("a", "2", future)}},
+		{"descending", []runtime.Entry{e("c", "3", time.Time{}), e("b", "2", time.Time{}), e("a", "1", time.Time{})},
+			[]runtime.Entry{e("a", "1", time.Time{}), e("b", "2", time.Time{}), e("c", "3", time.Time{})}},
+		{"written, expired, then many more", manyThenExpired(), manyWant()},
+		{"everything expired", []runtime.Entry{e("a", "1", past), e("b", "2", past)}, nil},
+		{"empty", nil, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, shards := range []int{1, 4} {
+				b := open(t, memory.Options{Shards: shards, Clock: clock})
+				if err := b.Put(ctx, []byte("old"), []byte("gone")); err != nil {
+					t.Fatal(err)
+				}
+				if err := b.Restore(ctx, entrySeq(tc.in)); err != nil {
+					t.Fatal(err)
+				}
+				backendtest.EqualEntries(t, "restored", backendtest.Snapshot(t, b), tc.want, 0)
+				keys, err := b.ListKeys(ctx, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(keys) != len(tc.want) {
+					t.Fatalf("shards=%d: the index lists %d keys, want %d", shards, len(keys), len(tc.want))
+				}
+				if got := b.Stats().Entries; got != int64(len(tc.want)) {
+					t.Fatalf("shards=%d: Stats.Entries = %d, want %d", shards, got, len(tc.want))
+				}
+			}
+		})
+	}
+}
+
+func entrySeq(entries []runtime.Entry) iter.Seq2[runtime.Entry, error] {
+	return func(yield func(runtime.Entry, error) bool) {
+		for _, e := range entries {
+			if !yield(e, nil) {
+				return
+			}
+		}
+	}
+}
+
+// manyThenExpired writes 200 keys, expires them all, then writes 200 others:
+// a table filled, emptied and filled again within one Restore.
+func manyThenExpired() []runtime.Entry {
+	past := time.Date(2026, 1, 2, 3, 4, 4, 0, time.UTC)
+	var in []runtime.Entry
+	for i := range 200 {
+		in = append(in, runtime.Entry{Key: fmt.Appendf(nil, "x%03d", i), Value: []byte("v")})
+	}
+	for i := range 200 {
+		in = append(in, runtime.Entry{Key: fmt.Appendf(nil, "x%03d", i), Value: []byte("v"), ExpiresAt: past})
+	}
+	return append(in, manyWant()...)
+}
+
+func manyWant() []runtime.Entry {
+	var out []runtime.Entry
+	for i := range 200 {
+		out = append(out, runtime.Entry{Key: fmt.Appendf(nil, "y%03d", i), Value: []byte("w")})
+	}
+	return out
 }
