@@ -99,7 +99,10 @@ func (b *Backend) release(f *frozenState) {
 const lookAhead = 64
 
 // items calls fn for every item of f live at the cut, in key order, until fn
-// returns false. It returns false if fn stopped it.
+// returns false. It returns false if fn stopped it. Its look-ahead buffers stay
+// on its stack (the tree is walked with an iterator, not a callback that would
+// capture them), so filling them costs no write barrier while a collection
+// runs.
 func (b *Backend) items(f *frozenState, fn func(*item) bool) bool {
 	mask := uint64(len(f.tables) - 1)
 	var (
@@ -107,10 +110,16 @@ func (b *Backend) items(f *frozenState, fn func(*item) bool) bool {
 		keys  [lookAhead]string
 		hs    [lookAhead]uint64
 		first [lookAhead]*item
-		n     int
 		sink  uint32
 	)
-	resolve := func() bool {
+	it := f.tree.Iter()
+	defer it.Release()
+	for more := it.First(); more; {
+		n := 0
+		for ; more && n < lookAhead; more = it.Next() {
+			iks[n] = it.Item()
+			n++
+		}
 		for i, ik := range iks[:n] { // the keys' copies, in flight together
 			keys[i] = ik.String()
 		}
@@ -132,25 +141,13 @@ func (b *Backend) items(f *frozenState, fn func(*item) bool) bool {
 				continue // expired (an indexed key is always in its table at the cut)
 			}
 			if !fn(it) {
+				f.sink = sink
 				return false
 			}
 		}
-		n = 0
-		return true
-	}
-	ok := true
-	f.tree.Scan(func(ik ikey) bool {
-		iks[n] = ik
-		if n++; n == lookAhead {
-			ok = resolve()
-		}
-		return ok
-	})
-	if ok && n > 0 {
-		ok = resolve()
 	}
 	f.sink = sink // keeps the header loads
-	return ok
+	return true
 }
 
 // view yields every item of a new cut, live at it, in key order. The cut is
