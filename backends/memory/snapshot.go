@@ -25,9 +25,11 @@ import (
 // never for the snapshot itself; readers never wait.
 //
 // The snapshot then walks the index clone in key order, takes each key's item
-// from the frozen table of its shard, and copies out the live ones. Nothing is
-// sorted, and what it holds beyond the live state is the tables writers copied
-// while it ran.
+// from the frozen table of its shard (64 keys at a time, see lookAhead), and
+// yields the live ones: lent as stored by SnapshotView (items are immutable, so
+// nothing is copied), copied by Snapshot. Nothing is sorted, and what a lent
+// snapshot holds beyond the live state is the tables writers copied while it
+// ran.
 
 // frozenState is what a cut holds: the index as of the cut, and each shard's
 // table.
