@@ -80,9 +80,10 @@
 //     against 975 for DB.Load (0.39x; 0.49x before), the restore alone 1.43x
 //     faster (BenchmarkRestore1M, paired rounds). Per entry, a checkpoint costs
 //     the same at 1M and at 4M (BenchmarkCheckpointPerEntry, 3 rounds: 261 and
-//     277 ns, 0.98x by the median of each round's ratio; before, 4M cost 1.43x
-//     1M); at 100K a fixed part (the file's sync, the encoders) makes it
-//     dearer per entry (362 ns, 1.38x), not cheaper.
+//     277 ns, 0.98x by the median of each round's ratio; the backend before the
+//     index, in the same rounds: 755 and 802 ns, 1.04x); at 100K a fixed part
+//     (the file's sync, the encoders) makes it dearer per entry (362 ns,
+//     1.38x), not cheaper.
 package memory
 
 import (
