@@ -173,3 +173,41 @@ func TestCheckpointOfMemoryWhileWriting(t *testing.T) {
 		}
 	}
 }
+
+// TestRestoreManyBatches: a restore of many decoder batches and slabs, which
+// the reader recycles as the backend's Restore copies them, restores every
+// entry intact, into the memory backend and into Badger.
+func TestRestoreManyBatches(t *testing.T) {
+	ctx := context.Background()
+	src := newMemory(t, nil)
+	const n = 30_000 // 7 batches of entries, 30 slabs
+	for i := range n {
+		v := make([]byte, i%500)
+		for j := range v {
+			v[j] = byte(i + j)
+		}
+		if err := src.Put(ctx, fmt.Appendf(nil, "m:%06d", (i*7919)%n), v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, dir := newCoordinator(t, src, checkpoint.Options{Compress: true})
+	info, err := c.CreateCheckpoint(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := backendtest.Snapshot(t, src)
+	for _, dst := range []interface {
+		runtime.Backend
+		runtime.Snapshotter
+	}{newMemory(t, nil), newBadger(t)} {
+		r, err := checkpoint.OpenFile(filepath.Join(dir, info.ID+".ckpt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := checkpoint.RestoreInto(ctx, dst, r, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		r.Close()
+		backendtest.EqualEntries(t, fmt.Sprintf("restored into %T", dst), backendtest.Snapshot(t, dst), want, 0)
+	}
+}
