@@ -11,7 +11,9 @@
 // backend restores into Badger and back.
 //
 // Entries come from the backend's Snapshot when it has one (runtime.Snapshotter:
-// one point in time). Otherwise they come from ListKeys and Get, which is not
+// one point in time), lent rather than copied when the backend can
+// (runtime.SnapshotViewer), so a checkpoint does not grow the heap by the size
+// of the state. Otherwise they come from ListKeys and Get, which is not
 // one point in time (a concurrent write may be half seen) and does not know
 // expiry times (entries are written as never expiring).
 //
@@ -316,9 +318,14 @@ func (c *Coordinator) CreateCheckpoint(ctx context.Context) (Info, error) {
 	return info, nil
 }
 
-// entries is what a checkpoint writes: the backend's snapshot, or, for a backend
-// without one, ListKeys and Get (not one point in time; no expiry times).
+// entries is what a checkpoint writes: the backend's snapshot, borrowed when
+// the backend lends one (runtime.SnapshotViewer: the writer copies nothing it
+// keeps past the next entry), or, for a backend without one, ListKeys and Get
+// (not one point in time; no expiry times).
 func (c *Coordinator) entries(ctx context.Context) iter.Seq2[runtime.Entry, error] {
+	if v, ok := c.b.(runtime.SnapshotViewer); ok {
+		return v.SnapshotView(ctx)
+	}
 	if s, ok := c.b.(runtime.Snapshotter); ok {
 		return s.Snapshot(ctx)
 	}

@@ -240,16 +240,18 @@ func (r *Reader) Entries(ctx context.Context) iter.Seq2[runtime.Entry, error] {
 func (r *Reader) entries(ctx context.Context, reuse bool) iter.Seq2[runtime.Entry, error] {
 	return func(yield func(runtime.Entry, error) bool) {
 		batches := make(chan entryBatch, 4)
-		var free chan []byte // slabs the consumer is done with
+		var free chan []byte                 // slabs the consumer is done with
+		var freeBatches chan []runtime.Entry // and batches
 		if reuse {
 			free = make(chan []byte, 8)
+			freeBatches = make(chan []runtime.Entry, 6)
 		}
 		stop := make(chan struct{})
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
 			defer close(batches)
-			r.decodeAll(ctx, batches, free, stop)
+			r.decodeAll(ctx, batches, free, freeBatches, stop)
 		}()
 		defer func() {
 			close(stop)
@@ -273,6 +275,10 @@ func (r *Reader) entries(ctx context.Context, reuse bool) iter.Seq2[runtime.Entr
 				default:
 				}
 			}
+			select {
+			case freeBatches <- b.entries[:0]: // nil channel without reuse: never taken
+			default:
+			}
 		}
 	}
 }
@@ -288,8 +294,9 @@ type entryBatch struct {
 const batchEntries = 4096
 
 // decodeAll decodes the body into batches until it ends, fails, or stop closes.
-// With free non-nil, it takes slabs from free before allocating.
-func (r *Reader) decodeAll(ctx context.Context, out chan<- entryBatch, free <-chan []byte, stop <-chan struct{}) {
+// With free and freeBatches non-nil, it takes slabs and batches from them
+// before allocating.
+func (r *Reader) decodeAll(ctx context.Context, out chan<- entryBatch, free <-chan []byte, freeBatches <-chan []runtime.Entry, stop <-chan struct{}) {
 	send := func(b entryBatch) bool {
 		select {
 		case out <- b:
@@ -341,7 +348,11 @@ func (r *Reader) decodeAll(ctx context.Context, out chan<- entryBatch, free <-ch
 			if !send(entryBatch{entries: batch, slabs: d.takeSlabs()}) {
 				return
 			}
-			batch = make([]runtime.Entry, 0, batchEntries)
+			select {
+			case batch = <-freeBatches: // nil channel: never ready
+			default:
+				batch = make([]runtime.Entry, 0, batchEntries)
+			}
 		}
 	}
 	// Read what is left of the stored body, so that the checksum covers it all.

@@ -18,7 +18,9 @@ import (
 // writeFile writes entries (skipping those expired at now) to dir/<id>.ckpt:
 // to a temporary file first, synced, renamed into place, and the directory
 // synced, so that a crash leaves either the whole file under its name or none.
-// It streams: no buffer holds more than a block of the state's bytes.
+// It streams: no buffer holds more than a block of the state's bytes. Entries
+// may be borrowed (runtime.SnapshotViewer): nothing of one is read after the
+// next is asked for.
 func writeFile(ctx context.Context, dir, id string, created, now time.Time, compress bool, entries iter.Seq2[runtime.Entry, error]) (info Info, err error) {
 	tmp, err := os.CreateTemp(dir, id+fileExt+tmpMarker+"*")
 	if err != nil {

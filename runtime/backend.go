@@ -83,6 +83,28 @@ type Snapshotter interface {
 	Restore(ctx context.Context, entries iter.Seq2[Entry, error]) error
 }
 
+// SnapshotViewer is implemented by Snapshotters that can lend their snapshot
+// instead of copying it: a consumer that reads each entry once and keeps none
+// (a checkpoint writer) then costs no allocation per entry, and the heap does
+// not grow by the size of the state while it runs.
+//
+// SnapshotView yields the entries Snapshot would, with the same guarantees:
+// ascending key order, one point in time (the moment iteration begins), no key
+// twice, an error ends the sequence. The difference is ownership. An entry's
+// Key and Value are borrowed from the backend:
+//   - they are read-only: writing into them, or appending to them, may corrupt
+//     the backend's contents (their capacity may run into other data);
+//   - they are valid only until the consumer asks for the next entry, or the
+//     sequence ends; a consumer copies what it keeps.
+//
+// A backend may lend memory that outlives those bounds (the memory backend's
+// entries are immutable), but a consumer must not rely on it. Writes, deletes
+// and a Restore that happen while the view is read do not change what it
+// yields, exactly as for Snapshot.
+type SnapshotViewer interface {
+	SnapshotView(ctx context.Context) iter.Seq2[Entry, error]
+}
+
 // Batcher is implemented by backends that apply many writes in one call faster
 // than one call each.
 type Batcher interface {

@@ -11,7 +11,7 @@
 //
 // Run checks the runtime.Backend contract (ordering, prefixes, copies, bad keys,
 // Close, SkipAll, cancellation) and every optional capability the backend has:
-// TTL, atomic Update under concurrency, Snapshot and Restore, batches and
+// TTL, atomic Update under concurrency, Snapshot (lent or copied) and Restore, batches and
 // statistics, plus a model-based test of random operation sequences against a
 // plain map (pgregory.net/rapid).
 package backendtest
@@ -78,6 +78,7 @@ func Run(t *testing.T, open func(t *testing.T) runtime.Backend, opts ...Option) 
 	t.Run("UpdateConcurrent", s.testUpdateConcurrent)
 	t.Run("TTL", s.testTTL)
 	t.Run("Snapshot", s.testSnapshot)
+	t.Run("SnapshotView", s.testSnapshotView)
 	t.Run("Restore", s.testRestore)
 	t.Run("ReentryDuringRestore", s.testReentryDuringRestore)
 	t.Run("NestedUpdate", s.testNestedUpdate)

@@ -61,6 +61,12 @@ func (it *item) key() string {
 	return unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(it), itemHeader)), it.klen)
 }
 
+// keyBytes is the item's key as bytes, capped at its length; callers must not
+// modify it.
+func (it *item) keyBytes() []byte {
+	return unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(it), itemHeader)), it.klen)
+}
+
 // value is the item's value; callers must not modify it. An empty value is a
 // fresh empty slice: a pointer just past the key could be past the allocation.
 func (it *item) value() []byte {
@@ -141,6 +147,38 @@ func (t *table) set(h uint64, it *item) (old *item) {
 	s.hash.Store(h)
 	s.item.Store(it)
 	return nil
+}
+
+// load is set for a table being filled by Restore, sized so that it never
+// fills up: it reads it's key only when a slot holds the same hash (the same
+// key written twice, or a collision of 64-bit hashes), so filling a table
+// touches its slots and no item. Writers only.
+func (t *table) load(h uint64, it *item) (old *item) {
+	free := int64(-1)
+	for i := h & t.mask; ; i = (i + 1) & t.mask {
+		s := &t.slots[i]
+		cur := s.item.Load()
+		switch {
+		case cur == nil:
+			if free >= 0 {
+				i = uint64(free)
+				s = &t.slots[i]
+			} else {
+				t.used++
+			}
+			t.live++
+			s.hash.Store(h)
+			s.item.Store(it)
+			return nil
+		case cur == tombstone:
+			if free < 0 {
+				free = int64(i)
+			}
+		case s.hash.Load() == h && cur.key() == it.key():
+			s.item.Store(it)
+			return cur
+		}
+	}
 }
 
 // removeAt tombstones slot i, which locate found holding a live item, and
