@@ -197,15 +197,8 @@ func BenchmarkRestore(b *testing.B) {
 				b.ReportMetric(float64(peak)/1e6, "peak-heap-MB")
 			}
 			statekit := func(dst runtime.Backend) error {
-				r, err := checkpoint.OpenFile(path)
-				if err != nil {
-					return err
-				}
-				defer r.Close()
-				if err := r.Verify(ctx); err != nil {
-					return err
-				}
-				return checkpoint.RestoreInto(ctx, dst, r, time.Now())
+				_, err := checkpoint.RestoreFile(ctx, dst, path, time.Now())
+				return err
 			}
 			badgerLoad := func(dst runtime.Backend) error {
 				f, err := os.Open(backup)

@@ -517,18 +517,49 @@ func (c *Coordinator) restore(ctx context.Context, id string) (Info, error) {
 }
 
 func (c *Coordinator) restoreFile(ctx context.Context, path string) (Info, error) {
+	return RestoreFile(ctx, c.b, path, c.clock.Now())
+}
+
+// RestoreFile replaces b's contents with the checkpoint file at path, as a
+// Coordinator's Restore does, skipping the entries expired at now. It
+// verifies the whole file before it changes anything, unless b's Restore is
+// all or nothing (runtime.AtomicRestorer): then it reads the file once, and
+// damage the checksum finds at the end makes the Restore fail and change
+// nothing. A damaged file is an error wrapping runtime.ErrCorrupt.
+func RestoreFile(ctx context.Context, b runtime.Backend, path string, now time.Time) (Info, error) {
 	r, err := OpenFile(path)
 	if err != nil {
 		return Info{}, err
 	}
 	defer r.Close()
-	if err := r.Verify(ctx); err != nil {
-		return Info{}, err
+	a, atomic := b.(runtime.AtomicRestorer)
+	atomic = atomic && a.RestoreIsAtomic()
+	if !atomic {
+		if err := r.Verify(ctx); err != nil {
+			return Info{}, err
+		}
 	}
-	if err := RestoreInto(ctx, c.b, r, c.clock.Now()); err != nil {
+	if err := RestoreInto(ctx, b, r, now); err != nil {
+		if atomic && !errors.Is(err, runtime.ErrCorrupt) && ctx.Err() == nil {
+			// Damage read before the checksum can surface as another error
+			// (a record the backend refuses): say it is the file's.
+			if verr := verifyFile(ctx, path); verr != nil {
+				return Info{}, errors.Join(verr, err)
+			}
+		}
 		return Info{}, err
 	}
 	return r.Info(), nil
+}
+
+// verifyFile verifies the checkpoint file at path.
+func verifyFile(ctx context.Context, path string) error {
+	r, err := OpenFile(path)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	return r.Verify(ctx)
 }
 
 // RestoreInto replaces b's contents with r's entries, skipping those expired

@@ -149,3 +149,14 @@ type Flusher interface {
 type StatsReporter interface {
 	Stats() Stats
 }
+
+// AtomicRestorer is implemented by Snapshotters whose Restore is all or
+// nothing: a Restore that fails, an error from its entries included, leaves
+// the contents as they were. A checkpoint restore into such a backend reads
+// the file once, verifying it as it goes, instead of verifying all of it
+// before it starts.
+type AtomicRestorer interface {
+	Snapshotter
+	// RestoreIsAtomic reports whether Restore is all or nothing.
+	RestoreIsAtomic() bool
+}

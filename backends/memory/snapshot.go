@@ -235,6 +235,10 @@ func (b *Backend) SnapshotView(ctx context.Context) iter.Seq2[skrt.Entry, error]
 	}
 }
 
+// RestoreIsAtomic implements runtime.AtomicRestorer: Restore builds the new
+// contents aside and swaps them in, so one that fails changes nothing.
+func (b *Backend) RestoreIsAtomic() bool { return true }
+
 // Restore replaces all contents with entries. It builds the new tables aside
 // and swaps them in under every shard's lock, so it is atomic: a read sees the
 // old contents or the new (a Scan it overtakes fails with ErrConflict rather
