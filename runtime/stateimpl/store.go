@@ -359,7 +359,10 @@ func (s *WindowStore[K, V]) Windows(ctx context.Context, k K, fn func(runtime.Wi
 // end first, then deletes its value and timer, and returns how many fired. If
 // fn fails, FireDue stops and returns its error; that window fires again next
 // time. A crash between fn and the delete fires it again too: at least once.
-// From then on Add refuses events for the windows due at watermark.
+// From then on Add refuses events for the windows due at watermark. The
+// deletes of up to 512 windows are committed together after their calls of
+// fn, so fn may still read (Get, Windows) a window fired before it in the
+// same call, and a crash fires that many again.
 func (s *WindowStore[K, V]) FireDue(ctx context.Context, watermark time.Time, fn func(K, runtime.Window, V) error) (int, error) {
 	return s.w.FireDue(ctx, watermark, func(fields []byte, w runtime.Window, raw []byte) error {
 		k, err := s.s.DecodeKey(fields)
