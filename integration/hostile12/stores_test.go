@@ -284,9 +284,27 @@ func TestNestedStoreCalls(t *testing.T) {
 		}
 		// A merge that calls the same store (another key) from inside the merge.
 		ns := codec.NewNestedStore(b)
+		// Without an Updater, runtime.UpdateTTL serializes a key's updates on
+		// one of 256 in-process stripes, and an update nested in an
+		// UpdateFunc whose key falls on the held stripe waits until its ctx
+		// ends (documented at runtime.UpdateTTL): there the inner merge gets a
+		// deadline, and the inner keys it could not merge are not checked.
+		_, updater := b.(runtime.Updater)
+		skipped := map[string]bool{}
 		codec.NestedHook = func(ctx context.Context, in codec.Nested) {
 			if in.Key == "outer" {
-				if err := ns.Merge(ctx, codec.Nested{Key: "inner-" + fmt.Sprint(in.Sum), Sum: -in.Sum}); err != nil {
+				key := "inner-" + fmt.Sprint(in.Sum)
+				ictx := ctx
+				if !updater {
+					var cancel context.CancelFunc
+					ictx, cancel = context.WithTimeout(ctx, 200*time.Millisecond)
+					defer cancel()
+				}
+				err := ns.Merge(ictx, codec.Nested{Key: key, Sum: -in.Sum})
+				switch {
+				case !updater && errors.Is(err, context.DeadlineExceeded):
+					skipped[key] = true
+				case err != nil:
 					t.Error(err)
 				}
 			}
@@ -303,6 +321,9 @@ func TestNestedStoreCalls(t *testing.T) {
 			t.Errorf("outer: %+v %v, want Sum %d", got, err, 49*50/2)
 		}
 		for i := 1; i < 50; i++ {
+			if skipped["inner-"+fmt.Sprint(i)] {
+				continue
+			}
 			got, ok, err := ns.Get(ctx, codec.NestedKey{Key: "inner-" + fmt.Sprint(i)})
 			// The first merge into a missing key stores it as given, without
 			// calling Merge: inner-0 never exists. Each outer merge of i>0
