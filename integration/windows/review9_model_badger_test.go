@@ -21,20 +21,30 @@ import (
 
 // TestWindowsMatchModelBadger is TestWindowsMatchModel on Badger (in memory),
 // the one backend where FireDue scans timers from its floor
-// (runtime.RangeScanner) and commits a chunk's deletes as one transaction,
-// with FireDue calls whose callback fails part-way besides: the windows fired
-// before the failure are gone, the failing one and those after it stay.
+// (runtime.RangeScanner) and commits a chunk's deletes as one transaction.
 func TestWindowsMatchModelBadger(t *testing.T) {
+	checkWindowsModel(t, func(rt *rapid.T) runtime.Backend {
+		b, err := badger.Open(ctx, badger.NewConfig("").WithInMemory(true).WithLogger(slog.New(slog.DiscardHandler)))
+		if err != nil {
+			rt.Fatal(err)
+		}
+		return b
+	})
+}
+
+// checkWindowsModel is the model test of the window engine on the backends
+// open returns (see TestWindowsMatchModel), with FireDue calls whose
+// callback fails part-way besides: the windows fired before the failure are
+// gone, the failing one and those after it stay.
+func checkWindowsModel(t *testing.T, open func(rt *rapid.T) runtime.Backend) {
 	rapid.Check(t, func(rt *rapid.T) {
 		size := time.Duration(rapid.IntRange(1, 12).Draw(rt, "size"))
 		slide := time.Duration(rapid.IntRange(1, int(size)).Draw(rt, "slide"))
 		lateness := time.Duration(rapid.SampledFrom([]int{0, 1, 3, 13}).Draw(rt, "lateness"))
 		sp := spec(size, slide, lateness)
-		b, err := badger.Open(ctx, badger.NewConfig("").WithInMemory(true).WithLogger(slog.New(slog.DiscardHandler)))
-		if err != nil {
-			rt.Fatal(err)
-		}
+		b := open(rt)
 		defer b.Close()
+		snap := b.(runtime.Snapshotter)
 		w := stateimpl.NewWindows(b, sp)
 		model := modelState{windows: map[modelWindow][]uint64{}, mark: math.MinInt64}
 		type saved struct {
@@ -135,7 +145,7 @@ func TestWindowsMatchModelBadger(t *testing.T) {
 			},
 			"checkpoint": func(rt *rapid.T) {
 				var es []runtime.Entry
-				for e, err := range b.Snapshot(ctx) {
+				for e, err := range snap.Snapshot(ctx) {
 					if err != nil {
 						rt.Fatal(err)
 					}
@@ -148,7 +158,7 @@ func TestWindowsMatchModelBadger(t *testing.T) {
 					rt.Skip("no checkpoint yet")
 				}
 				c := checkpoints[rapid.IntRange(0, len(checkpoints)-1).Draw(rt, "checkpoint")]
-				if err := b.Restore(ctx, entries(c.entries)); err != nil {
+				if err := snap.Restore(ctx, entries(c.entries)); err != nil {
 					rt.Fatal(err)
 				}
 				model = c.model.clone()
