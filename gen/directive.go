@@ -148,20 +148,21 @@ func (d *directive) apply(t *Type) []Problem {
 				pos = o.pos
 			}
 			add([]Problem{{pos, fmt.Sprintf("slide=%s puts each event in %d windows of size=%s; at most %d are allowed (each Add writes to every one)",
-				durationText(t.Slide), n, durationText(t.Size), runtime.MaxWindowsPerEvent)}})
+				DurationText(t.Slide), n, DurationText(t.Size), runtime.MaxWindowsPerEvent)}})
 		}
 	}
 	if o, ok := d.opts["ttl"]; ok && t.TTL > 0 && t.Size > 0 && t.Lateness >= 0 {
 		if least := stateimpl.MinWindowTTL(t.Size, t.Lateness); t.TTL <= least {
 			add([]Problem{{o.pos, fmt.Sprintf("ttl=%s is not longer than size + lateness (%v): window state would expire before its window fires",
-				o.value, durationText(least))}})
+				o.value, DurationText(least))}})
 		}
 	}
 	return problems
 }
 
-// durationText prints d as a user would write it: 1m5s, not 1m5s0ms; 1h, not 1h0m0s.
-func durationText(d time.Duration) string {
+// DurationText prints d as a user would write it: 1m5s, not 1m5s0ms; 1h, not
+// 1h0m0s. Generated doc comments use it too.
+func DurationText(d time.Duration) string {
 	s := d.String()
 	if strings.HasSuffix(s, "m0s") {
 		s = strings.TrimSuffix(s, "0s")

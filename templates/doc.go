@@ -3,7 +3,6 @@ package templates
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/dave/jennifer/jen"
 )
@@ -39,16 +38,4 @@ func wrap(text string, width int) []string {
 		lines = append(lines, line)
 	}
 	return lines
-}
-
-// human writes d as a person would: "24h", "1m30s", "500ms", never "1h0m0s".
-func human(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
 }

@@ -39,16 +39,16 @@ func renderStore(f *jen.File, t *gen.Type) {
 	}))
 	ttl := ""
 	if t.TTL > 0 {
-		ttl = ", each write with a TTL of " + human(t.TTL)
+		ttl = ", each write with a TTL of " + gen.DurationText(t.TTL)
 	}
 	if t.Kind == gen.Window {
-		kind := "tumbling windows of " + human(t.Size)
+		kind := "tumbling windows of " + gen.DurationText(t.Size)
 		if t.Slide != t.Size {
-			kind = "sliding windows of " + human(t.Size) + " every " + human(t.Slide)
+			kind = "sliding windows of " + gen.DurationText(t.Size) + " every " + gen.DurationText(t.Slide)
 		}
 		firing := "firing as they end"
 		if t.Lateness > 0 {
-			firing = "firing " + human(t.Lateness) + " after they end"
+			firing = "firing " + gen.DurationText(t.Lateness) + " after they end"
 		}
 		comment(f, "%s keeps %s values per %s and per window: %s, %s%s. "+
 			"State keys start with %q, timer keys with %q; the fired watermark is kept under %q.",
