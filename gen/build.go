@@ -623,8 +623,12 @@ func (b *builder) mergeMethod(t *Type, named *types.Named) {
 // GeneratedNames returns the package-level names stategen declares for t.
 func GeneratedNames(t *Type) []string {
 	lower := Unexported(t.Name)
-	return []string{t.Name + "Key", t.Name + "Store", Constructor(t),
+	names := []string{t.Name + "Key", t.Name + "Store", Constructor(t),
 		lower + "CBOR", lower + "DecodeCBOR", lower + "Decode", lower + "WithKey", lower + "Merge"}
+	if legacy, ok := LegacyConstructor(t); ok {
+		names = append(names, legacy)
+	}
+	return names
 }
 
 // Constructor is the name of the function that returns t's store:
@@ -634,6 +638,15 @@ func Constructor(t *Type) string {
 		return "New" + t.Name + "Store"
 	}
 	return "new" + Exported(t.Name) + "Store"
+}
+
+// LegacyConstructor is the name generator version 1 gave t's constructor,
+// when it differs from Constructor's (NewclicksStore for an unexported
+// clicks): stategen still declares it, deprecated, so that code calling it
+// compiles.
+func LegacyConstructor(t *Type) (string, bool) {
+	name := "New" + t.Name + "Store"
+	return name, name != Constructor(t)
 }
 
 // GeneratedTestNames returns the package-level names stategen declares for t

@@ -67,6 +67,7 @@ func renderStore(f *jen.File, t *gen.Type) {
 				d[jen.Id("TimerPrefix")] = jen.Lit(timerPrefix(t))
 			}))))),
 		)
+		legacyConstructor(f, t)
 		return
 	}
 	comment(f, "%s keeps %s values by %s, under the key prefix %q%s. Merge merges %s.",
@@ -77,6 +78,22 @@ func renderStore(f *jen.File, t *gen.Type) {
 	comment(f, "%s returns a %s on b.", gen.Constructor(t), store)
 	f.Func().Id(gen.Constructor(t)).Params(jen.Id("b").Add(rt("Backend"))).Op("*").Id(store).Block(
 		jen.Return(jen.Op("&").Id(store).Values(impl("NewAggregateStore").Call(jen.Id("b"), schema))),
+	)
+	legacyConstructor(f, t)
+}
+
+// legacyConstructor renders, for an unexported type, the constructor by the
+// name generator version 1 gave it (NewclicksStore), deprecated.
+func legacyConstructor(f *jen.File, t *gen.Type) {
+	legacy, ok := gen.LegacyConstructor(t)
+	if !ok {
+		return
+	}
+	comment(f, "%s is %s, by the name generator version 1 gave it.", legacy, gen.Constructor(t))
+	f.Comment("")
+	f.Commentf("Deprecated: use %s.", gen.Constructor(t))
+	f.Func().Id(legacy).Params(jen.Id("b").Add(rt("Backend"))).Op("*").Id(t.Name + "Store").Block(
+		jen.Return(jen.Id(gen.Constructor(t)).Call(jen.Id("b"))),
 	)
 }
 

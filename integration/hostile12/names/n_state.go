@@ -464,6 +464,13 @@ func new_xStore(b runtime.Backend) *_xStore {
 	})}
 }
 
+// New_xStore is new_xStore, by the name generator version 1 gave it.
+//
+// Deprecated: use new_xStore.
+func New_xStore(b runtime.Backend) *_xStore {
+	return new_xStore(b)
+}
+
 // ñandúKey is the key of a ñandú: its key fields, which encode in this
 // order, so that a store's keys sort by them.
 type ñandúKey struct {
@@ -614,6 +621,13 @@ func newÑandúStore(b runtime.Backend) *ñandúStore {
 		Prefix:  "a/ñandú/",
 		WithKey: ñandúWithKey,
 	})}
+}
+
+// NewñandúStore is newÑandúStore, by the name generator version 1 gave it.
+//
+// Deprecated: use newÑandúStore.
+func NewñandúStore(b runtime.Backend) *ñandúStore {
+	return newÑandúStore(b)
 }
 
 // KKey is the key of a K: its key fields, which encode in this order, so that a
