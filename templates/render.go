@@ -1,7 +1,7 @@
 // Package templates renders a gen.Model into Go source with
 // github.com/dave/jennifer: one render function per artifact (key schema,
-// codec, merge, aggregate store, window store, tests). It returns bytes and
-// writes nothing.
+// codec, merge, the store that describes the type to stateimpl's generic
+// stores, tests). It returns bytes and writes nothing.
 package templates
 
 import (

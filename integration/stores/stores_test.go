@@ -455,3 +455,33 @@ func TestWindowLateness(t *testing.T) {
 		t.Fatalf("Add at the end of time: %v, want ErrInvalidArgument", err)
 	}
 }
+
+// TestWindowPutStoresTheKeyFields: a window Put stores the value with its
+// key fields set from the key it is put under, not those v carried, so the
+// bytes (what statectl dump shows, what a checkpoint carries) agree with the
+// key.
+func TestWindowPutStoresTheKeyFields(t *testing.T) {
+	each(t, func(t *testing.T, open func(t testing.TB) runtime.Backend) {
+		b := open(t)
+		s := NewClickWindowStore(b)
+		start := time.Unix(1_700_000_000, 0).UTC().Truncate(20 * time.Second)
+		w := runtime.Window{Start: start, End: start.Add(time.Minute)}
+		if err := s.Put(ctx, ClickWindowKey{UserID: "x"}, w, ClickWindow{UserID: "other", Clicks: 5}); err != nil {
+			t.Fatal(err)
+		}
+		var raw []byte
+		if err := b.Scan(ctx, []byte("w/ClickWindow/"), func(_, v []byte) error {
+			raw = append([]byte(nil), v...)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		var stored ClickWindow
+		if err := stored.UnmarshalCBOR(raw); err != nil {
+			t.Fatal(err)
+		}
+		if stored.UserID != "x" || stored.Clicks != 5 {
+			t.Fatalf("stored %+v; want UserID x from the key, Clicks 5", stored)
+		}
+	})
+}

@@ -8,9 +8,9 @@
 // them:
 //
 //   - [AggregateStore] and [WindowStore] are the typed stores. A generated
-//     TStore is an alias of one, instantiated with the generated TKey and the
-//     user's T, so their methods are the typed API the README documents: their
-//     signatures change only with a major version of statekit.
+//     TStore embeds one, instantiated with the generated TKey and the user's
+//     T, so their methods, promoted, are the typed API the README documents:
+//     their signatures change only with a major version of statekit.
 //   - [Windows] is the untyped window engine under WindowStore, for tests
 //     and tools that work on encoded keys.
 //

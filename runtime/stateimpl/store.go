@@ -108,8 +108,8 @@ func (p *mergers[K, V]) put(m *merger[K, V]) {
 }
 
 // AggregateStore keeps values of type V by their keys of type K in a
-// runtime.Backend. A generated TStore is an alias of an AggregateStore;
-// NewTStore returns one. It is safe for concurrent use.
+// runtime.Backend. A generated TStore embeds an AggregateStore, and
+// NewTStore makes it. It is safe for concurrent use.
 type AggregateStore[K, V any] struct {
 	b      runtime.Backend
 	s      Schema[K, V]
@@ -241,8 +241,9 @@ type Windowing struct {
 
 // WindowStore keeps values of type V per key of type K and per event-time
 // window (aligned to the Unix epoch), on the window engine [Windows], whose
-// doc says when events are late and windows fire. A generated TStore is an alias of a WindowStore;
-// NewTStore returns one. It is safe for concurrent use. Create one store per
+// doc says when events are late and windows fire. A generated TStore embeds
+// a WindowStore, and NewTStore makes it. It is safe for concurrent use.
+// Create one store per
 // backend and key space, and fire it from one place: the store keeps the
 // fired watermark.
 type WindowStore[K, V any] struct {

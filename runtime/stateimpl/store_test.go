@@ -150,9 +150,11 @@ func TestPooledMergersDoNotMix(t *testing.T) {
 	}
 }
 
-// TestWindowStorePutSetsKey: Put stores the value under k with its key
-// fields set from k, whatever v carried.
-func TestWindowStorePutSetsKey(t *testing.T) {
+// TestWindowStorePutThenRead: what Put stores under k and a window, Get and
+// FireDue return under k, with the key fields from k whatever v carried.
+// (That the stored bytes carry k's fields is tested on a generated store:
+// integration/stores' TestWindowPutStoresTheKeyFields.)
+func TestWindowStorePutThenRead(t *testing.T) {
 	ctx := context.Background()
 	b := memory.New(memory.Options{})
 	defer b.Close()

@@ -633,8 +633,8 @@ func (w *Windows) raiseFloor(gen uint64, end int64) {
 	}
 	for {
 		old := w.floor.Load()
-		if old != nil && old.gen == gen && old.end >= end {
-			return
+		if old != nil && (old.gen > gen || old.gen == gen && old.end >= end) {
+			return // generations only grow: an older one's floor is no news
 		}
 		from, err := runtime.AppendKeyTime(bytes.Clone(w.spec.TimerPrefix), time.Unix(0, end+1))
 		if err != nil {
