@@ -56,8 +56,12 @@ func newBodyPipeline(out *bufio.Writer, h hash.Hash, compress bool) (*bodyPipeli
 		p.jobs = make(chan compressJob, workers)
 		encoders := make([]*zstd.Encoder, workers)
 		for i := range encoders {
+			// A window of one chunk: a frame never refers past its own chunk
+			// anyway, and the encoder's history buffer is sized by the window
+			// (16 MiB each at zstd's default 8 MiB window, 1.1 MiB at this one).
 			enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest),
-				zstd.WithEncoderConcurrency(1), zstd.WithEncoderCRC(false))
+				zstd.WithEncoderConcurrency(1), zstd.WithEncoderCRC(false),
+				zstd.WithWindowSize(chunkSize))
 			if err != nil {
 				return nil, err
 			}
