@@ -11,7 +11,8 @@
 //
 // Run checks the runtime.Backend contract (ordering, prefixes, copies, bad keys,
 // Close, SkipAll, cancellation) and every optional capability the backend has:
-// TTL, atomic Update under concurrency, Snapshot (lent or copied) and Restore, batches and
+// TTL, atomic Update under concurrency, Snapshot (lent or copied) and Restore,
+// scans that start part-way (RangeScanner, or the fallback over Scan), batches and
 // statistics, plus a model-based test of random operation sequences against a
 // plain map (pgregory.net/rapid).
 package backendtest
@@ -72,6 +73,7 @@ func Run(t *testing.T, open func(t *testing.T) runtime.Backend, opts ...Option) 
 	t.Run("InvalidKeys", s.testInvalidKeys)
 	t.Run("OrderAndPrefixes", s.testOrderAndPrefixes)
 	t.Run("ScanStops", s.testScanStops)
+	t.Run("ScanFrom", s.testScanFrom)
 	t.Run("Cancellation", s.testCancellation)
 	t.Run("Close", s.testClose)
 	t.Run("UpdateSemantics", s.testUpdateSemantics)
