@@ -46,17 +46,18 @@
 // in order leave B-tree nodes half full (236.7 B/entry with strings, 228.2
 // with these, at 1M entries).
 //
-// What it costs and buys, from make bench (medians of 6 rounds, every peer in
-// the same rounds; "before" is this backend as it was before the index, kept
-// in internal/unordered as the benchmarks' baseline; the checkpoint and bytes
-// figures from a run on a machine at load 20, the others at load 2-10):
-//   - Overwrites do not touch the index: Put 391 ns against 379 before (1.03x),
-//     the 90/10 mixed load on 2 goroutines 326 ns against 275 (1.19x). Get runs
-//     the same instructions as before but measured 640 ns against 579 (1.11x);
-//     6 later rounds, the median of each round's ratio: 0.96x the old Get, 1.03x
-//     the 64-shard RWMutex map (the same cache misses: a slot and an item,
-//     against a map's group, key and value), 0.85x xsync.Map, 0.42x sync.Map.
-//   - Deleting a key and inserting it again: 1455 ns against 620 (2.35x), the
+// What it costs and buys, from make bench (medians of 6 rounds on a quiet
+// machine, every peer in the same rounds; "before" is this backend as it was
+// before the index, kept in internal/unordered as the benchmarks' baseline):
+//   - Overwrites do not touch the index: Put 365 ns against 334 before (1.09x),
+//     the 90/10 mixed load on 2 goroutines 156 ns against 153 (ahead of every
+//     concurrent peer: xsync.Map 1.39x, the 64-shard RWMutex map 1.59x). Get runs
+//     the same instructions as before: 345 ns against 346 (1.00x); both are
+//     behind the RWMutex map and an unlocked Go map (by the median of the
+//     rounds' ratios 1.08x and 1.10x their time; the same cache misses: a slot
+//     and an item, against a map's group, key and value), ahead of xsync.Map
+//     (0.83x) and sync.Map (0.50x).
+//   - Deleting a key and inserting it again: 1394 ns against 433 (3.2x), the
 //     price of the index, paid only by writes that add or remove keys.
 //   - 228.2 bytes per entry at 1M (23-byte keys, 100-byte values) against
 //     177.6 before (1.28x) and 236.4 for a map[string][]byte.
@@ -67,23 +68,20 @@
 //     nothing due cost 137 ms at 100K windows and 3.4 s at 1M.
 //   - A checkpoint lends its snapshot (SnapshotView, runtime.SnapshotViewer):
 //     it yields the stored items themselves, read-only, so a checkpoint of 1M
-//     entries grows the heap by 32.7 MB (its compression buffers) where the
-//     copies Snapshot yields grew it by 153.4 MB (0.21x). A snapshot resolves
-//     its keys 64 at a time, so that their cache misses overlap: 1M entries
-//     written in random order are lent in 154 ms, copied in 211 ms, against
-//     320 ms before (BenchmarkSnapshotPhases).
-//   - BenchmarkCheckpoint/1M in package checkpoint (6 rounds, machine at load
-//     3-7, every peer in the same rounds): 494 ms compressed against 1774 ms for
-//     Badger's DB.Backup (0.26x; 0.35x before the lent snapshot, in rounds of
-//     its own), 299 ms uncompressed as DB.Backup writes (0.18x), where zstd is
-//     the rest. Restore loads in bulk (see Restore): BenchmarkRestore/1M 436 ms
-//     against 975 for DB.Load (0.39x; 0.49x before), the restore alone 1.43x
-//     faster (BenchmarkRestore1M, paired rounds). Per entry, a checkpoint costs
-//     the same at 1M and at 4M (BenchmarkCheckpointPerEntry, 3 rounds: 261 and
-//     277 ns, 0.98x by the median of each round's ratio; the backend before the
-//     index, in the same rounds: 755 and 802 ns, 1.04x); at 100K a fixed part
-//     (the file's sync, the encoders) makes it dearer per entry (362 ns,
-//     1.38x), not cheaper.
+//     entries grows the heap by 20.7 MB (its compression buffers) where the old
+//     backend's copies grew it by 145 MB (0.14x). A snapshot resolves its keys
+//     64 at a time, so that their cache misses overlap: 1M entries written in
+//     random order are lent in 154 ms, copied in 211 ms, against 320 ms before
+//     (BenchmarkSnapshotPhases).
+//   - BenchmarkCheckpoint/1M in package checkpoint: 246 ms compressed against
+//     1116 ms for Badger's DB.Backup (0.22x by the median of each round's
+//     ratio), 165 ms uncompressed as DB.Backup writes (0.15x), where zstd is the
+//     rest. Restore loads in bulk (see Restore): BenchmarkRestore/1M 195 ms
+//     against 763 for DB.Load (0.26x). Per entry, a checkpoint costs no more at
+//     4M than at 1M (BenchmarkCheckpointPerEntry, 3 rounds: 140 and 145 ns; the
+//     backend before the index, which sorted, 596 and 526 ns); at 100K it costs
+//     1.36x (1.23x without the fixed part of a checkpoint, about 1.9 ms: syncs,
+//     encoders, the collections its buffers bring).
 package memory
 
 import (
