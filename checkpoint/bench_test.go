@@ -6,15 +6,13 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	goruntime "runtime"
-	"runtime/metrics"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/statekit/statekit/backends/badger"
 	"github.com/statekit/statekit/backends/memory"
 	"github.com/statekit/statekit/checkpoint"
+	"github.com/statekit/statekit/internal/heappeak"
 	"github.com/statekit/statekit/runtime"
 )
 
@@ -67,38 +65,6 @@ func benchBadger(b *testing.B, n int) *badger.Backend {
 	return d
 }
 
-// peakHeap samples the heap while fn runs and returns how far it grew above
-// where it started: the memory an operation needs beyond the data at rest.
-// The collection that sets the baseline runs with b's timer stopped: it is the
-// measurement's cost, not the operation's.
-func peakHeap(b *testing.B, fn func()) uint64 {
-	b.StopTimer()
-	goruntime.GC()
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	read := func() uint64 { metrics.Read(sample); return sample[0].Value.Uint64() }
-	base := read()
-	peak := base
-	b.StartTimer()
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		t := time.NewTicker(time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				peak = max(peak, read())
-			}
-		}
-	})
-	fn()
-	close(done)
-	wg.Wait()
-	return max(peak, read()) - base
-}
-
 // BenchmarkCheckpoint checkpoints each backend beside Badger's own DB.Backup of
 // the same data. Only the backend being measured is alive while it is measured:
 // the other one's heap would make every collection of the run dearer.
@@ -114,7 +80,7 @@ func BenchmarkCheckpoint(b *testing.B) {
 				var info checkpoint.Info
 				var peak uint64
 				for b.Loop() {
-					peak = max(peak, peakHeap(b, func() {
+					peak = max(peak, heappeak.During(b, func() {
 						if info, err = c.CreateCheckpoint(ctx); err != nil {
 							b.Fatal(err)
 						}
@@ -130,7 +96,7 @@ func BenchmarkCheckpoint(b *testing.B) {
 				var size int64
 				var peak uint64
 				for b.Loop() {
-					peak = max(peak, peakHeap(b, func() {
+					peak = max(peak, heappeak.During(b, func() {
 						f, err := os.Create(path)
 						if err != nil {
 							b.Fatal(err)
@@ -201,7 +167,7 @@ func BenchmarkRestore(b *testing.B) {
 					b.StopTimer()
 					dst := open(b)
 					b.StartTimer()
-					peak = max(peak, peakHeap(b, func() {
+					peak = max(peak, heappeak.During(b, func() {
 						if err := load(dst); err != nil {
 							b.Fatal(err)
 						}

@@ -6,15 +6,14 @@ import (
 	"log/slog"
 	"os"
 	goruntime "runtime"
-	"runtime/metrics"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/statekit/statekit/backends/memory"
 	"github.com/statekit/statekit/backends/memory/internal/unordered"
 	"github.com/statekit/statekit/checkpoint"
+	"github.com/statekit/statekit/internal/heappeak"
 	"github.com/statekit/statekit/runtime"
 )
 
@@ -99,37 +98,6 @@ func BenchmarkBytesPerEntry(b *testing.B) {
 			return m
 		})
 	})
-}
-
-// peakHeap samples the heap while fn runs and returns how far it grew above
-// where it started (as the checkpoint package's benchmarks measure it), with
-// the baseline's collection outside b's timer.
-func peakHeap(b *testing.B, fn func()) uint64 {
-	b.StopTimer()
-	goruntime.GC()
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	read := func() uint64 { metrics.Read(sample); return sample[0].Value.Uint64() }
-	base := read()
-	peak := base
-	b.StartTimer()
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		t := time.NewTicker(time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				peak = max(peak, read())
-			}
-		}
-	})
-	fn()
-	close(done)
-	wg.Wait()
-	return max(peak, read()) - base
 }
 
 type snapshotBackend interface {
@@ -240,7 +208,7 @@ func BenchmarkCheckpointPeakHeap(b *testing.B) {
 			b.Fatal(err)
 		}
 		for b.Loop() {
-			peak = max(peak, peakHeap(b, func() {
+			peak = max(peak, heappeak.During(b, func() {
 				start := time.Now()
 				if _, err := c.CreateCheckpoint(context.Background()); err != nil {
 					b.Fatal(err)
