@@ -49,13 +49,37 @@ const backendName = "badger"
 // MaxInMemoryValue is the largest value an in-memory Backend stores. Badger
 // sends values of 1 MiB and more to its value log, which an in-memory Badger
 // does not have (it crashes on them), so they are refused with
-// runtime.ErrInvalidArgument instead. On disk there is no such limit.
+// runtime.ErrInvalidArgument instead. On disk the limit is the size of a
+// value-log file (Badger's ValueLogFileSize, 1 GiB - 1 by default): a larger
+// value is refused the same way, on every write path.
 const MaxInMemoryValue = 1<<20 - 1
 
-// checkValue refuses values an in-memory Badger cannot hold.
+// checkValue refuses values Badger cannot hold, before Badger sees them: its
+// own error for them wraps no statekit sentinel and carries a hex dump of the
+// value.
 func (b *Backend) checkValue(value []byte) error {
 	if b.cfg.inMemory && len(value) > MaxInMemoryValue {
 		return fmt.Errorf("%w: value of %d bytes: an in-memory Badger holds at most %d", runtime.ErrInvalidArgument, len(value), MaxInMemoryValue)
+	}
+	if int64(len(value)) > b.maxValue {
+		return fmt.Errorf("%w: value of %d bytes: Badger holds at most %d (its value-log file size)", runtime.ErrInvalidArgument, len(value), b.maxValue)
+	}
+	return nil
+}
+
+// reservedPrefix starts the keys Badger keeps for itself: it refuses to write
+// them in a transaction, and its iterators skip them (a bulk load would store
+// one that no scan or snapshot then sees).
+const reservedPrefix = "!badger!"
+
+// checkKey is runtime.CheckKey, and refuses the keys Badger reserves with an
+// error wrapping runtime.ErrInvalidKey.
+func checkKey(key []byte) error {
+	if err := runtime.CheckKey(key); err != nil {
+		return err
+	}
+	if bytes.HasPrefix(key, []byte(reservedPrefix)) {
+		return fmt.Errorf("%w: keys starting with %q are Badger's own", runtime.ErrInvalidKey, reservedPrefix)
 	}
 	return nil
 }
@@ -64,9 +88,10 @@ func (b *Backend) checkValue(value []byte) error {
 // runtime.TTLWriter, runtime.Updater, runtime.Snapshotter, runtime.Batcher,
 // runtime.Flusher and runtime.StatsReporter, and is safe for concurrent use.
 type Backend struct {
-	db  *bdb.DB
-	cfg Config
-	log *slog.Logger
+	db       *bdb.DB
+	cfg      Config
+	log      *slog.Logger
+	maxValue int64 // the longest value Badger writes: its ValueLogFileSize
 
 	// gate lets Close and Restore wait for operations in flight, without
 	// deadlocking with operations called from inside a Scan callback, a
@@ -115,7 +140,7 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 		return nil, fmt.Errorf("badger open %s: %w", cfg.dir, err)
 	}
 	b := &Backend{db: db, cfg: cfg, log: logger, guard: newDiskGuard(cfg, logger),
-		cache: newValueCache(cfg.valueCacheSize())}
+		cache: newValueCache(cfg.valueCacheSize()), maxValue: opts.ValueLogFileSize}
 	if b.guard != nil {
 		b.guard.syncFull = b.sync
 	}
@@ -162,8 +187,8 @@ func (b *Backend) exit() { b.gate.exit(plainOp) }
 
 // begin validates key and admits the operation.
 func (b *Backend) begin(op string, key []byte) error {
-	if !runtime.ValidKey(key) {
-		return fail(op, key, runtime.CheckKey(key))
+	if err := checkKey(key); err != nil {
+		return fail(op, key, err)
 	}
 	if err := b.enter(); err != nil {
 		return fail(op, key, err)
@@ -365,8 +390,8 @@ func (b *Backend) Update(ctx context.Context, key []byte, ttl time.Duration, fn 
 	if ttl < 0 {
 		return fail("update", key, fmt.Errorf("%w: negative ttl %v", runtime.ErrInvalidArgument, ttl))
 	}
-	if !runtime.ValidKey(key) {
-		return fail("update", key, runtime.CheckKey(key))
+	if err := checkKey(key); err != nil {
+		return fail("update", key, err)
 	}
 	// fn is the caller's code and may call the backend: admitted as such.
 	if err := b.gate.admit(callingOp, true); err != nil {

@@ -120,8 +120,8 @@ func (b *Backend) Restore(ctx context.Context, entries iter.Seq2[runtime.Entry, 
 	var arena []byte
 	first, err, ok := next()
 	for ; ok && err == nil && len(head) < smallRestore; first, err, ok = next() {
-		if !runtime.ValidKey(first.Key) {
-			return fail("restore", first.Key, runtime.CheckKey(first.Key))
+		if err := checkKey(first.Key); err != nil {
+			return fail("restore", first.Key, err)
 		}
 		if err := b.checkValue(first.Value); err != nil {
 			return fail("restore", first.Key, err)
@@ -160,8 +160,8 @@ func (b *Backend) Restore(ctx context.Context, entries iter.Seq2[runtime.Entry, 
 				return fail("restore", nil, r.abort(err))
 			}
 		}
-		if !runtime.ValidKey(first.Key) {
-			return fail("restore", first.Key, r.abort(runtime.CheckKey(first.Key)))
+		if err := checkKey(first.Key); err != nil {
+			return fail("restore", first.Key, r.abort(err))
 		}
 		if err := b.checkValue(first.Value); err != nil {
 			return fail("restore", first.Key, r.abort(err))

@@ -40,6 +40,9 @@ func (w *batch) add(op string, key, value []byte, exp int64, del bool) error {
 	if del {
 		o.key = string(key)
 	} else {
+		if err := checkValue(value); err != nil {
+			return fail(op, key, err)
+		}
 		o.it = newItem(key, value, exp)
 	}
 	w.ops = append(w.ops, o)

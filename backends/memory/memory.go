@@ -221,7 +221,7 @@ func (b *Backend) expiry(ttl time.Duration) int64 {
 	if int64(ttl) > math.MaxInt64-now {
 		return math.MaxInt64
 	}
-	return now + int64(ttl)
+	return notNever(now + int64(ttl)) // a clock before 1970 can end a TTL at the epoch
 }
 
 func fail(op string, key []byte, err error) error {
@@ -265,6 +265,9 @@ func (b *Backend) PutTTL(_ context.Context, key, value []byte, ttl time.Duration
 func (b *Backend) put(key, value []byte, ttl time.Duration) error {
 	if !runtime.ValidKey(key) {
 		return fail("put", key, runtime.CheckKey(key))
+	}
+	if err := checkValue(value); err != nil {
+		return fail("put", key, err)
 	}
 	it := newItem(key, value, b.expiry(ttl))
 	h := b.hash(key)
@@ -376,6 +379,9 @@ func (b *Backend) Update(ctx context.Context, key []byte, ttl time.Duration, fn 
 		}
 		var next *item
 		if keep {
+			if err := checkValue(value); err != nil {
+				return fail("update", key, err)
+			}
 			next = newItem(key, value, b.expiry(ttl))
 		}
 

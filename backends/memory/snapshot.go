@@ -291,6 +291,9 @@ func (b *Backend) Restore(ctx context.Context, entries iter.Seq2[skrt.Entry, err
 		}
 		var it *item
 		if live {
+			if err := checkValue(e.Value); err != nil {
+				return fail("restore", e.Key, err)
+			}
 			it = newItem(e.Key, e.Value, exp)
 		} else {
 			it = newItem(e.Key, nil, exp)
@@ -379,7 +382,8 @@ func (b *Backend) Restore(ctx context.Context, entries iter.Seq2[skrt.Entry, err
 // swapped. A window store reloads its fired watermark when it changes.
 func (b *Backend) Generation() uint64 { return b.generation.Load() }
 
-// unixNanoClamped is t in Unix nanoseconds, clamped to the int64 range.
+// unixNanoClamped is the expiry t as an item keeps it: Unix nanoseconds,
+// clamped to the int64 range, never 0 (see notNever).
 func unixNanoClamped(t time.Time) int64 {
 	switch {
 	case t.Before(time.Unix(0, math.MinInt64+1)):
@@ -387,5 +391,15 @@ func unixNanoClamped(t time.Time) int64 {
 	case t.After(time.Unix(0, math.MaxInt64)):
 		return math.MaxInt64
 	}
-	return t.UnixNano()
+	return notNever(t.UnixNano())
+}
+
+// notNever returns the expiry ns, Unix nanoseconds, as an item keeps it: 0
+// means "never expires", so an expiry at the Unix epoch itself (a real instant,
+// long past) becomes the nanosecond before it.
+func notNever(ns int64) int64 {
+	if ns == 0 {
+		return -1
+	}
+	return ns
 }

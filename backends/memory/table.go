@@ -1,8 +1,12 @@
 package memory
 
 import (
+	"fmt"
+	"math"
 	"sync/atomic"
 	"unsafe"
+
+	"github.com/statekit/statekit/runtime"
 )
 
 // table is an open-addressing hash table (linear probing) whose reads take no
@@ -39,6 +43,19 @@ type item struct {
 }
 
 const itemHeader = int(unsafe.Sizeof(item{}))
+
+// MaxValueSize is the longest value the backend stores: an item keeps its
+// value's length in 32 bits. Longer values are refused with an error wrapping
+// runtime.ErrInvalidArgument, never cut.
+const MaxValueSize = math.MaxUint32
+
+// checkValue refuses a value longer than MaxValueSize.
+func checkValue(value []byte) error {
+	if len(value) > MaxValueSize {
+		return fmt.Errorf("%w: value of %d bytes, more than the %d the memory backend stores", runtime.ErrInvalidArgument, len(value), MaxValueSize)
+	}
+	return nil
+}
 
 // tombstone marks a deleted slot. It is never dereferenced for its bytes.
 var tombstone = &item{}
