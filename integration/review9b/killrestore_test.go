@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/statekit/statekit/backends/badger"
@@ -21,8 +22,21 @@ import (
 const childEnv = "STATEKIT_REVIEW9B_CHILD"
 
 func TestMain(m *testing.M) {
-	testproc.RunChild(childEnv, restoreChild)
+	testproc.RunChild(childEnv, child)
 	os.Exit(m.Run())
+}
+
+// child runs the child process's work: value is "mode|args".
+func child(value string) int {
+	mode, args, _ := strings.Cut(value, "|")
+	switch mode {
+	case "restore":
+		return restoreChild(args)
+	case "spilled":
+		return spilledBatchChild(args)
+	}
+	fmt.Println("unknown child mode", mode)
+	return 2
 }
 
 const oldKeys = 1000
@@ -84,7 +98,7 @@ func TestKill9DuringBulkRestore(t *testing.T) {
 	for _, killAt := range []int{0, 50_000, 400_000} {
 		t.Run(fmt.Sprint("after", killAt), func(t *testing.T) {
 			dir := t.TempDir()
-			cmd, sc := testproc.Start(t, childEnv, dir)
+			cmd, sc := testproc.Start(t, childEnv, "restore|"+dir)
 			ready, reached := false, -1
 			for sc.Scan() {
 				line := sc.Text()
