@@ -51,7 +51,11 @@ func (w *batch) add(op string, key, value []byte, exp int64, del bool) error {
 
 // Put implements runtime.Batch.
 func (w *batch) Put(key, value []byte) error {
-	return w.add("batch put", key, value, w.b.expiry(0), false)
+	exp, err := w.b.expiry(0)
+	if err != nil {
+		return fail("batch put", key, err)
+	}
+	return w.add("batch put", key, value, exp, false)
 }
 
 // PutEntry implements runtime.Batch.

@@ -88,7 +88,6 @@ import (
 	"context"
 	"fmt"
 	"hash/maphash"
-	"math"
 	"math/bits"
 	"sync"
 	"sync/atomic"
@@ -114,7 +113,10 @@ type Options struct {
 	// Shards is the number of independently locked tables. New rounds it up
 	// to a power of two; 0 means DefaultShards.
 	Shards int
-	// Clock tells the time for expiry; nil means the system clock.
+	// Clock tells the time for expiry; nil means the system clock. Expiries
+	// are Unix nanoseconds, which end in 2262 (and start in 1677): with the
+	// clock outside those years a write with a TTL fails with
+	// runtime.ErrInvalidArgument, and writes without one work as ever.
 	Clock runtime.Clock
 }
 
@@ -207,21 +209,26 @@ func (b *Backend) shardOf(h uint64) *shard {
 	return &b.shards[(h>>b.shift)&uint64(len(b.shards)-1)]
 }
 
-func (b *Backend) now() int64 { return b.clock.Now().UnixNano() }
+// now is the clock's time in Unix nanoseconds, clamped to what an int64 holds.
+func (b *Backend) now() int64 { return clampedUnixNano(b.clock.Now()) }
 
-// expiry returns the expiry of an entry written now with ttl (0: the default).
-func (b *Backend) expiry(ttl time.Duration) int64 {
+// expiry returns the expiry of an entry written now with ttl (0: the
+// default), 0 for none. Expiries are Unix nanoseconds, which an int64 holds
+// from 1678 to 2262: with the clock outside those years a TTL cannot be kept,
+// and the write is refused rather than given a wrong expiry.
+func (b *Backend) expiry(ttl time.Duration) (int64, error) {
 	if ttl == 0 {
 		ttl = b.ttl
 	}
 	if ttl <= 0 {
-		return 0
+		return 0, nil
 	}
-	now := b.now()
-	if int64(ttl) > math.MaxInt64-now {
-		return math.MaxInt64
+	now := b.clock.Now()
+	if now.Before(minNanoTime) || now.After(maxNanoTime) {
+		return 0, fmt.Errorf("%w: a TTL with the clock at %v: the memory backend keeps expiries in Unix nanoseconds, from %d to %d",
+			runtime.ErrInvalidArgument, now, minNanoTime.Year(), maxNanoTime.Year())
 	}
-	return notNever(now + int64(ttl)) // a clock before 1970 can end a TTL at the epoch
+	return unixNanoClamped(now.Add(ttl)), nil
 }
 
 func fail(op string, key []byte, err error) error {
@@ -269,7 +276,11 @@ func (b *Backend) put(key, value []byte, ttl time.Duration) error {
 	if err := checkValue(value); err != nil {
 		return fail("put", key, err)
 	}
-	it := newItem(key, value, b.expiry(ttl))
+	exp, err := b.expiry(ttl)
+	if err != nil {
+		return fail("put", key, err)
+	}
+	it := newItem(key, value, exp)
 	h := b.hash(key)
 	s := b.shardOf(h)
 	s.mu.Lock()
@@ -382,7 +393,11 @@ func (b *Backend) Update(ctx context.Context, key []byte, ttl time.Duration, fn 
 			if err := checkValue(value); err != nil {
 				return fail("update", key, err)
 			}
-			next = newItem(key, value, b.expiry(ttl))
+			exp, err := b.expiry(ttl)
+			if err != nil {
+				return fail("update", key, err)
+			}
+			next = newItem(key, value, exp)
 		}
 
 		s.mu.Lock()

@@ -384,14 +384,24 @@ func (b *Backend) Generation() uint64 { return b.generation.Load() }
 
 // unixNanoClamped is the expiry t as an item keeps it: Unix nanoseconds,
 // clamped to the int64 range, never 0 (see notNever).
-func unixNanoClamped(t time.Time) int64 {
+func unixNanoClamped(t time.Time) int64 { return notNever(clampedUnixNano(t)) }
+
+// The times an int64 of Unix nanoseconds holds: from 1677 to 2262.
+var (
+	minNanoTime = time.Unix(0, math.MinInt64+1)
+	maxNanoTime = time.Unix(0, math.MaxInt64)
+)
+
+// clampedUnixNano is t in Unix nanoseconds, clamped to what an int64 holds
+// (time.Time.UnixNano is undefined outside it).
+func clampedUnixNano(t time.Time) int64 {
 	switch {
-	case t.Before(time.Unix(0, math.MinInt64+1)):
+	case t.Before(minNanoTime):
 		return math.MinInt64 + 1
-	case t.After(time.Unix(0, math.MaxInt64)):
+	case t.After(maxNanoTime):
 		return math.MaxInt64
 	}
-	return notNever(t.UnixNano())
+	return t.UnixNano()
 }
 
 // notNever returns the expiry ns, Unix nanoseconds, as an item keeps it: 0
