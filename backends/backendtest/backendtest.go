@@ -21,6 +21,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"iter"
 	"slices"
 	"testing"
 	"time"
@@ -196,4 +197,16 @@ func sortedCopy(keys []string) []string {
 	s := slices.Clone(keys)
 	slices.Sort(s)
 	return slices.Compact(s)
+}
+
+// Entries yields es in order, with no error: the input of a Restore, or of
+// anything else that reads a snapshot, from a slice.
+func Entries(es []runtime.Entry) iter.Seq2[runtime.Entry, error] {
+	return func(yield func(runtime.Entry, error) bool) {
+		for _, e := range es {
+			if !yield(e, nil) {
+				return
+			}
+		}
+	}
 }

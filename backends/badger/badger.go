@@ -35,6 +35,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -108,6 +109,12 @@ type Backend struct {
 
 	// cache answers hot Gets (see valueCache); nil when WithCacheCapacity(0).
 	cache *valueCache
+
+	// spilled holds the batches with a WriteBatch open: its transaction stays
+	// open between the batch's calls, and a Restore must end it before it
+	// drops anything (see overtakeBatches).
+	spilledMu sync.Mutex
+	spilled   map[*batch]struct{}
 
 	gets, hits, misses, puts, deletes, lists atomic.Uint64
 }

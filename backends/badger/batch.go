@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 
 	bdb "github.com/dgraph-io/badger/v4"
 
@@ -27,7 +28,12 @@ type batch struct {
 	keys       [][]byte // the keys written, to invalidate in the cache after the commit
 	puts, dels uint64
 	done       bool
+	overtaken  bool // a Restore ended wb: see Backend.overtakeBatches
 }
+
+// errOvertaken is what a batch that spilled into a WriteBatch returns once a
+// Restore has replaced the contents under it.
+var errOvertaken = fmt.Errorf("%w: a Restore replaced the contents while this batch was open: the part of it already written is gone, and the rest was not written", runtime.ErrConflict)
 
 // heldWrite is a write a small batch holds for its one transaction.
 type heldWrite struct {
@@ -78,6 +84,9 @@ func (w *batch) write(op string, key, value []byte, exp uint64, del bool) error 
 		return err
 	}
 	defer w.b.exit()
+	if w.overtaken { // read under the gate, which a Restore set it under
+		return fail(op, key, errOvertaken)
+	}
 	if err := w.b.guard.take(writeSize(key, value), del); err != nil {
 		return fail(op, key, err)
 	}
@@ -117,9 +126,16 @@ func (w *batch) apply(hw heldWrite) error {
 	return writeTo(w.wb, hw)
 }
 
-// spill moves the held writes to a new WriteBatch.
+// spill moves the held writes to a new WriteBatch, which a Restore may end
+// (see Backend.overtakeBatches).
 func (w *batch) spill() error {
 	w.wb = w.b.db.NewWriteBatch()
+	w.b.spilledMu.Lock()
+	if w.b.spilled == nil {
+		w.b.spilled = map[*batch]struct{}{}
+	}
+	w.b.spilled[w] = struct{}{}
+	w.b.spilledMu.Unlock()
 	for _, hw := range w.held {
 		if err := writeTo(w.wb, hw); err != nil {
 			return err
@@ -196,12 +212,18 @@ func (w *batch) Commit(ctx context.Context) error {
 		w.Discard()
 		return fail("batch commit", nil, err)
 	}
+	if w.overtaken {
+		w.Discard()
+		return fail("batch commit", nil, errOvertaken)
+	}
 	var err error
 	switch {
 	case w.wb != nil:
 		err = w.wb.Flush()
+		w.unlist()
 	case len(w.held) > 0:
 		err = w.commitHeld()
+		w.unlist()
 	default:
 		return nil
 	}
@@ -216,12 +238,46 @@ func (w *batch) Commit(ctx context.Context) error {
 	return fail("batch commit", nil, w.b.wrote(w.puts+w.dels))
 }
 
-// Discard implements runtime.Batch.
+// Discard implements runtime.Batch. A batch that spilled into a WriteBatch may
+// have written part of itself already (the WriteBatch commits as it fills):
+// that part stays, and the cache forgets every key the batch wrote.
 func (w *batch) Discard() {
 	w.done = true
 	w.held = nil
-	if w.wb != nil {
+	w.b.spilledMu.Lock()
+	if w.wb != nil { // nil if never spilled, or if a Restore ended it
 		w.wb.Cancel()
 		w.wb = nil
+		delete(w.b.spilled, w)
 	}
+	w.b.spilledMu.Unlock()
+	for _, k := range w.keys {
+		w.b.invalidate(k)
+	}
+}
+
+// unlist ends w's WriteBatch, if any, after its Flush.
+func (w *batch) unlist() {
+	w.b.spilledMu.Lock()
+	delete(w.b.spilled, w)
+	w.b.spilledMu.Unlock()
+}
+
+// overtakeBatches ends the WriteBatch of every batch that has one, before a
+// Restore drops anything: the transaction a WriteBatch keeps open between the
+// batch's calls must not outlive what the Restore replaces (with Badger's
+// StreamWriter it stopped the process when it ended). What such a batch
+// already wrote goes with the old contents; its next write and its Commit fail
+// with an error wrapping runtime.ErrConflict. A batch that never spilled holds
+// its writes and commits them after the Restore, as on the memory backend.
+// The Restore holds the gate, so no call of a batch is in progress.
+func (b *Backend) overtakeBatches() {
+	b.spilledMu.Lock()
+	defer b.spilledMu.Unlock()
+	for w := range b.spilled {
+		w.wb.Cancel()
+		w.wb = nil
+		w.overtaken = true
+	}
+	clear(b.spilled)
 }

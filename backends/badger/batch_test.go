@@ -3,10 +3,12 @@ package badger_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
 
+	"github.com/statekit/statekit/backends/backendtest"
 	"github.com/statekit/statekit/backends/badger"
 	"github.com/statekit/statekit/runtime"
 )
@@ -84,6 +86,60 @@ func TestBatchSizes(t *testing.T) {
 			}
 			if !found {
 				t.Fatal("z lost")
+			}
+		})
+	}
+}
+
+// TestRestoreOvertakesSpilledBatch: a batch large enough to have moved to
+// Badger's WriteBatch keeps a transaction open between its calls; a Restore
+// ends it before it drops anything (its StreamWriter with that transaction
+// open stopped the process: integration/review9b). The batch then fails, on
+// its next write and at Commit, with ErrConflict, and nothing of it survives
+// the Restore, not even in the value cache; a batch small enough to be held
+// commits after the Restore, as on the memory backend.
+func TestRestoreOvertakesSpilledBatch(t *testing.T) {
+	ctx := context.Background()
+	for _, restoreN := range []int{10, 5000} { // one transaction, and the StreamWriter
+		t.Run(fmt.Sprint(restoreN), func(t *testing.T) {
+			b := openCached(t, 1<<20)
+			big, small := b.NewBatch(), b.NewBatch()
+			for i := range 6000 { // past the held limit: spilled into a WriteBatch
+				if err := big.Put(fmt.Appendf(nil, "big/%05d", i), []byte("b")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := small.Put([]byte("small"), []byte("s")); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := b.Get(ctx, []byte("big/00000")); err != nil { // may cache what the WriteBatch wrote so far
+				t.Fatal(err)
+			}
+			var entries []runtime.Entry
+			for i := range restoreN {
+				entries = append(entries, runtime.Entry{Key: fmt.Appendf(nil, "r/%05d", i), Value: []byte("r")})
+			}
+			if err := b.Restore(ctx, backendtest.Entries(entries)); err != nil {
+				t.Fatal(err)
+			}
+			if err := big.Put([]byte("big/late"), []byte("b")); !errors.Is(err, runtime.ErrConflict) {
+				t.Errorf("Put on an overtaken batch = %v, want ErrConflict", err)
+			}
+			if err := big.Commit(ctx); !errors.Is(err, runtime.ErrConflict) {
+				t.Errorf("Commit of an overtaken batch = %v, want ErrConflict", err)
+			}
+			if err := small.Commit(ctx); err != nil {
+				t.Errorf("Commit of a held batch after a Restore: %v", err)
+			}
+			keys, err := b.ListKeys(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(keys) != restoreN+1 || string(keys[len(keys)-1]) != "small" {
+				t.Errorf("%d keys after the Restore (last %q), want the %d restored and small", len(keys), keys[len(keys)-1], restoreN)
+			}
+			if v, found, err := b.Get(ctx, []byte("big/00000")); err != nil || found {
+				t.Errorf("Get of an overtaken batch's key = %q, %v, %v; want not found", v, found, err)
 			}
 		})
 	}

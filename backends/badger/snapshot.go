@@ -186,6 +186,7 @@ const smallRestore = 4096
 // PrepareIncremental spares it the drop, which allocates a new memtable; any
 // other store is dropped.
 func (b *Backend) prepareStream() (*bdb.StreamWriter, error) {
+	b.overtakeBatches()
 	if len(b.db.Tables()) == 0 {
 		sw := b.db.NewStreamWriter()
 		if err := sw.PrepareIncremental(); err == nil {
@@ -204,6 +205,7 @@ func (b *Backend) prepareStream() (*bdb.StreamWriter, error) {
 // restoreSmall replaces everything with entries, in one batch that also
 // deletes the keys there were. A store with many keys is dropped instead.
 func (b *Backend) restoreSmall(entries []runtime.Entry) error {
+	b.overtakeBatches()
 	var old [][]byte
 	err := b.db.View(func(txn *bdb.Txn) error {
 		opts := bdb.DefaultIteratorOptions

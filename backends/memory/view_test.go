@@ -250,7 +250,7 @@ func TestRestoreOrders(t *testing.T) {
 				if err := b.Put(ctx, []byte("old"), []byte("gone")); err != nil {
 					t.Fatal(err)
 				}
-				if err := b.Restore(ctx, entrySeq(tc.in)); err != nil {
+				if err := b.Restore(ctx, backendtest.Entries(tc.in)); err != nil {
 					t.Fatal(err)
 				}
 				backendtest.EqualEntries(t, "restored", backendtest.Snapshot(t, b), tc.want, 0)
@@ -266,16 +266,6 @@ func TestRestoreOrders(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-func entrySeq(entries []runtime.Entry) iter.Seq2[runtime.Entry, error] {
-	return func(yield func(runtime.Entry, error) bool) {
-		for _, e := range entries {
-			if !yield(e, nil) {
-				return
-			}
-		}
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"pgregory.net/rapid"
 
+	"github.com/statekit/statekit/backends/backendtest"
 	"github.com/statekit/statekit/backends/badger"
 	"github.com/statekit/statekit/runtime"
 	"github.com/statekit/statekit/runtime/stateimpl"
@@ -158,7 +159,7 @@ func checkWindowsModel(t *testing.T, open func(rt *rapid.T) runtime.Backend) {
 					rt.Skip("no checkpoint yet")
 				}
 				c := checkpoints[rapid.IntRange(0, len(checkpoints)-1).Draw(rt, "checkpoint")]
-				if err := snap.Restore(ctx, entries(c.entries)); err != nil {
+				if err := snap.Restore(ctx, backendtest.Entries(c.entries)); err != nil {
 					rt.Fatal(err)
 				}
 				model = c.model.clone()

@@ -8,7 +8,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"iter"
 	"log/slog"
 	"math"
 	"math/rand/v2"
@@ -22,6 +21,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/statekit/statekit/backends/backendtest"
 	"github.com/statekit/statekit/backends/badger"
 	"github.com/statekit/statekit/backends/memory"
 	"github.com/statekit/statekit/checkpoint"
@@ -291,7 +291,7 @@ func TestWatermarkSurvives(t *testing.T) {
 				saved = append(saved, e)
 			}
 			fresh := backends[0].open(t, "")
-			if err := fresh.(runtime.Snapshotter).Restore(ctx, entries(saved)); err != nil {
+			if err := fresh.(runtime.Snapshotter).Restore(ctx, backendtest.Entries(saved)); err != nil {
 				t.Fatal(err)
 			}
 			late(t, stateimpl.NewWindows(fresh, sp)) // restored elsewhere
@@ -331,7 +331,7 @@ func TestRestoreUnderLiveStore(t *testing.T) {
 			if err := w.Add(ctx, []byte("k"), t0.Add(time.Second), addID(2)); !errors.Is(err, runtime.ErrLate) {
 				t.Fatalf("Add after firing: %v, want ErrLate", err)
 			}
-			if err := b.(runtime.Snapshotter).Restore(ctx, entries(older)); err != nil {
+			if err := b.(runtime.Snapshotter).Restore(ctx, backendtest.Entries(older)); err != nil {
 				t.Fatal(err)
 			}
 			if err := w.Add(ctx, []byte("k"), t0.Add(time.Second), addID(2)); err != nil {
@@ -534,16 +534,6 @@ func checkTimers(t *testing.T, b runtime.Backend, sp stateimpl.WindowSpec) {
 	})
 	if err != nil {
 		t.Fatal(err)
-	}
-}
-
-func entries(es []runtime.Entry) iter.Seq2[runtime.Entry, error] {
-	return func(yield func(runtime.Entry, error) bool) {
-		for _, e := range es {
-			if !yield(e, nil) {
-				return
-			}
-		}
 	}
 }
 

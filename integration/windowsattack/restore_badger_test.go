@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/statekit/statekit/backends/backendtest"
 	"github.com/statekit/statekit/backends/badger"
 	"github.com/statekit/statekit/backends/memory"
 	"github.com/statekit/statekit/runtime"
@@ -35,7 +36,7 @@ func TestBadgerRestoreUnderLiveStoreFiresOnce(t *testing.T) {
 	}
 	defer b.Close()
 	for iter := 0; iter < 10; iter++ {
-		if err := b.Restore(ctx, seq(nil)); err != nil { // empty: W none
+		if err := b.Restore(ctx, backendtest.Entries(nil)); err != nil { // empty: W none
 			t.Fatal(err)
 		}
 		w := stateimpl.NewWindows(b, sp)
@@ -58,7 +59,7 @@ func TestBadgerRestoreUnderLiveStoreFiresOnce(t *testing.T) {
 			}()
 		}
 		time.Sleep(2 * time.Millisecond)
-		if err := b.Restore(ctx, seq(slices.Clone(fired))); err != nil {
+		if err := b.Restore(ctx, backendtest.Entries(slices.Clone(fired))); err != nil {
 			t.Fatal(err)
 		}
 		stop.Store(true)

@@ -2,13 +2,13 @@ package windowsattack_test
 
 import (
 	"errors"
-	"iter"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/statekit/statekit/backends/backendtest"
 	"github.com/statekit/statekit/backends/memory"
 	"github.com/statekit/statekit/runtime"
 	"github.com/statekit/statekit/runtime/stateimpl"
@@ -24,16 +24,6 @@ func collect(t *testing.T, b *memory.Backend) []runtime.Entry {
 		out = append(out, e)
 	}
 	return out
-}
-
-func seq(es []runtime.Entry) iter.Seq2[runtime.Entry, error] {
-	return func(yield func(runtime.Entry, error) bool) {
-		for _, e := range es {
-			if !yield(e, nil) {
-				return
-			}
-		}
-	}
 }
 
 // A backend restored, under a live store, to a checkpoint in which window X
@@ -81,7 +71,7 @@ func TestRestoreUnderLiveStoreFiresOnce(t *testing.T) {
 			}()
 		}
 		time.Sleep(200 * time.Microsecond)
-		if err := b.Restore(ctx, seq(slices.Clone(fired))); err != nil {
+		if err := b.Restore(ctx, backendtest.Entries(slices.Clone(fired))); err != nil {
 			t.Fatal(err)
 		}
 		stop.Store(true)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/statekit/statekit/backends/backendtest"
 	"github.com/statekit/statekit/backends/memory"
 	"github.com/statekit/statekit/integration/stores"
 	"github.com/statekit/statekit/runtime"
@@ -30,7 +31,7 @@ func TestWindowsScanDuringRestoreNeverMixes(t *testing.T) {
 	}
 	a, bb := mk(1), mk(2)
 	b := memory.New(memory.Options{})
-	if err := b.Restore(ctx, seq(a)); err != nil {
+	if err := b.Restore(ctx, backendtest.Entries(a)); err != nil {
 		t.Fatal(err)
 	}
 	s := stores.NewTumblingStore(b)
@@ -44,7 +45,7 @@ func TestWindowsScanDuringRestoreNeverMixes(t *testing.T) {
 			if i%2 == 0 {
 				src = bb
 			}
-			if err := b.Restore(ctx, seq(src)); err != nil {
+			if err := b.Restore(ctx, backendtest.Entries(src)); err != nil {
 				t.Error(err)
 				return
 			}
