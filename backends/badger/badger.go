@@ -623,8 +623,9 @@ func (b *Backend) SizeOnDisk() (int64, error) {
 
 // Stats returns operation counts and the size on disk. It walks the directory
 // on every call to size it, so it is meant for monitoring, not a hot path.
-// Badger cannot count its live entries cheaply nor tell its memory use, so
-// Entries and MemoryBytes are -1.
+// Badger cannot count its live entries cheaply nor tell its memory use:
+// Entries is -1, and MemoryBytes is the bytes the backend's value cache holds
+// (WithCacheCapacity), -1 without one.
 func (b *Backend) Stats() runtime.Stats {
 	// Each counter only grows: misses are counted, not derived from gets
 	// and hits, which a Get in flight would make go backwards.
