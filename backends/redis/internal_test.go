@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
 	"github.com/statekit/statekit/backends/redis/redistest"
 )
 
@@ -128,5 +129,52 @@ func TestIndexReaped(t *testing.T) {
 	}
 	if _, x := card(); x != 0 {
 		t.Fatalf("expiry index %d after the re-put, want 0", x)
+	}
+}
+
+// TestReapKeepsLiveKeysInTheExpiryIndex: inside a script, Redis expires keys
+// by the time the script started, while TIME goes on. A key whose expiry fell
+// between the two was still there for the reap, which then took it out of the
+// expiry index but left it in the key index; once it expired, nothing showed
+// it was gone, and ListKeys listed it for good (TestIndexConsistentUnderConcurrency
+// failed so, now and then). This stages that state: a live data key whose
+// expiry-index score is already past, then a write to its shard that reaps.
+func TestReapKeepsLiveKeysInTheExpiryIndex(t *testing.T) {
+	srv := redistest.StartServer(t)
+	ctx := context.Background()
+	b, err := Open(ctx, Config{Addrs: []string{srv.Addr()}, Namespace: "reaplive", Shards: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	s := b.shards[0]
+	const ttl = 300 * time.Millisecond
+	at := time.Now().Add(ttl)
+	if err := b.c.Set(ctx, s.data+"k", "v", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.c.PExpireAt(ctx, s.data+"k", at).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.c.ZAdd(ctx, s.idx, goredis.Z{Score: 0, Member: "k"}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	// The score the frozen script time let pass: already before now.
+	if err := b.c.ZAdd(ctx, s.exp, goredis.Z{Score: float64(time.Now().Add(-time.Millisecond).UnixMilli()), Member: "k"}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Put(ctx, []byte("other"), []byte("v")); err != nil { // reaps
+		t.Fatal(err)
+	}
+	time.Sleep(time.Until(at.Add(50 * time.Millisecond)))
+	if _, found, err := b.Get(ctx, []byte("k")); err != nil || found {
+		t.Fatalf("Get after expiry = %v, %v; want not found", found, err)
+	}
+	keys, err := b.ListKeys(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 1 || string(keys[0]) != "other" {
+		t.Fatalf("ListKeys after k expired = %q; want only other", keys)
 	}
 }

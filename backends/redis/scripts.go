@@ -56,15 +56,20 @@ local function put(op, m, v, ms)
   redis.call('SET', base .. m, v, 'PXAT', at)
 end
 -- reap removes up to 16 expired keys from both indexes. A key expires when
--- the time passes its expiry, so only scores below now are certainly gone.
+-- the time passes its expiry, so only scores below now can be gone; and a key
+-- still there stays in both: inside a script Redis expires keys by the time
+-- the script started, while TIME goes on, so a key whose expiry fell between
+-- the two is still there, and taking it out of the expiry index alone would
+-- leave it listed after it expires (readers trust a key index whose expiry
+-- index holds nothing past).
 local function reap()
   if nexp == 0 then return end
   local gone = redis.call('ZRANGEBYSCORE', exp, '-inf', '(' .. clock(), 'LIMIT', 0, 16)
   for _, m in ipairs(gone) do
     if redis.call('EXISTS', base .. m) == 0 then
       redis.call('ZREM', idx, m)
+      redis.call('ZREM', exp, m)
     end
-    redis.call('ZREM', exp, m)
   end
 end
 `
