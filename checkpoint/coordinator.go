@@ -535,7 +535,7 @@ func RestoreFile(ctx context.Context, b runtime.Backend, path string, now time.T
 	a, atomic := b.(runtime.AtomicRestorer)
 	atomic = atomic && a.RestoreIsAtomic()
 	if !atomic {
-		if err := r.Verify(ctx); err != nil {
+		if err := r.VerifyFor(ctx, b, now); err != nil {
 			return Info{}, err
 		}
 	}
@@ -550,6 +550,30 @@ func RestoreFile(ctx context.Context, b runtime.Backend, path string, now time.T
 		return Info{}, err
 	}
 	return r.Info(), nil
+}
+
+// VerifyFor is Verify for a restore into b at now. When b refuses some entries
+// (runtime.EntryChecker), it also checks every entry such a restore would
+// write (reading the records verifies the checksum too), so that a restore
+// into a backend whose Restore is not all or nothing fails before it starts
+// rather than half way.
+func (r *Reader) VerifyFor(ctx context.Context, b runtime.Backend, now time.Time) error {
+	c, ok := b.(runtime.EntryChecker)
+	if !ok {
+		return r.Verify(ctx)
+	}
+	for e, err := range r.entries(ctx, true) {
+		if err != nil {
+			return err
+		}
+		if !e.ExpiresAt.IsZero() && !e.ExpiresAt.After(now) {
+			continue // RestoreInto skips it
+		}
+		if err := c.CheckEntry(e); err != nil {
+			return fmt.Errorf("checkpoint %s: the backend would refuse an entry: %w", r.Info().ID, err)
+		}
+	}
+	return nil
 }
 
 // verifyFile verifies the checkpoint file at path.

@@ -160,3 +160,13 @@ type AtomicRestorer interface {
 	// RestoreIsAtomic reports whether Restore is all or nothing.
 	RestoreIsAtomic() bool
 }
+
+// EntryChecker is implemented by backends that refuse some entries other
+// backends accept (a key they reserve, a value longer than they hold).
+// CheckEntry returns the error a write of e would return, and writes nothing.
+// A checkpoint restore into a backend whose Restore is not all or nothing
+// checks every entry it will write before it starts, so that an entry the
+// backend refuses fails the restore while the contents are still whole.
+type EntryChecker interface {
+	CheckEntry(e Entry) error
+}

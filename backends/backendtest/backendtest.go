@@ -12,7 +12,8 @@
 // Run checks the runtime.Backend contract (ordering, prefixes, copies, bad keys,
 // Close, SkipAll, cancellation) and every optional capability the backend has:
 // TTL, atomic Update under concurrency, Snapshot (lent or copied) and Restore,
-// scans that start part-way (RangeScanner, or the fallback over Scan), batches and
+// scans that start part-way (RangeScanner, or the fallback over Scan), entry
+// checks that agree with the writes (EntryChecker), batches and
 // statistics, plus a model-based test of random operation sequences against a
 // plain map (pgregory.net/rapid).
 package backendtest
@@ -75,6 +76,7 @@ func Run(t *testing.T, open func(t *testing.T) runtime.Backend, opts ...Option) 
 	t.Run("OrderAndPrefixes", s.testOrderAndPrefixes)
 	t.Run("ScanStops", s.testScanStops)
 	t.Run("ScanFrom", s.testScanFrom)
+	t.Run("EntryCheck", s.testEntryCheck)
 	t.Run("Cancellation", s.testCancellation)
 	t.Run("Close", s.testClose)
 	t.Run("UpdateSemantics", s.testUpdateSemantics)

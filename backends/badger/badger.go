@@ -68,6 +68,19 @@ func (b *Backend) checkValue(value []byte) error {
 	return nil
 }
 
+// CheckEntry implements runtime.EntryChecker: the error a write of e would
+// return (a key Badger reserves, a value longer than it holds), without
+// writing.
+func (b *Backend) CheckEntry(e runtime.Entry) error {
+	if err := checkKey(e.Key); err != nil {
+		return fail("check", e.Key, err)
+	}
+	if err := b.checkValue(e.Value); err != nil {
+		return fail("check", e.Key, err)
+	}
+	return nil
+}
+
 // reservedPrefix starts the keys Badger keeps for itself: it refuses to write
 // them in a transaction, and its iterators skip them (a bulk load would store
 // one that no scan or snapshot then sees).

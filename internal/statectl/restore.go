@@ -174,8 +174,16 @@ func cmdRestore(ctx context.Context, env Env, args []string) error {
 	}
 	var n atomic.Int64
 	start := time.Now()
+	// In place, entries Badger refuses (a key it reserves) must fail before
+	// the restore drops anything; a new directory is renamed into place only
+	// once whole.
+	if !fresh {
+		err = r.VerifyFor(ctx, db, start)
+	}
 	p := startProgress(env.Stderr, env.StderrTTY, info.Entries, &n, *every)
-	err = checkpoint.RestoreInto(ctx, counting{Backend: db, snap: db, n: &n}, r, time.Now())
+	if err == nil {
+		err = checkpoint.RestoreInto(ctx, counting{Backend: db, snap: db, n: &n}, r, start)
+	}
 	p.end()
 	if err == nil {
 		err = db.Flush(ctx)
