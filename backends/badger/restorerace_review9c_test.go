@@ -152,4 +152,5 @@ func TestReview9cRestoresAmidBatches(t *testing.T) {
 	}
 }
 
+// pause lets the other goroutines run a little.
 func pause() { time.Sleep(100 * time.Microsecond) }
