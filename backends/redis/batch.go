@@ -99,6 +99,9 @@ func (w *batch) add(op string, key []byte, args ...any) error {
 
 // Put implements runtime.Batch.
 func (w *batch) Put(key, value []byte) error {
+	if err := checkValue(value); err != nil {
+		return fail("batch put", key, err)
+	}
 	op, ms := w.b.ttlOp(0)
 	return w.add("batch put", key, op, w.copied(key), w.copied(value), ms)
 }
@@ -106,6 +109,9 @@ func (w *batch) Put(key, value []byte) error {
 // PutEntry implements runtime.Batch: the entry expires at e.ExpiresAt, to the
 // millisecond (rounded up); one already past is deleted.
 func (w *batch) PutEntry(e runtime.Entry) error {
+	if err := checkValue(e.Value); err != nil {
+		return fail("batch put", e.Key, err)
+	}
 	if e.ExpiresAt.IsZero() {
 		return w.add("batch put", e.Key, "p", w.copied(e.Key), w.copied(e.Value), int64(0))
 	}
@@ -124,6 +130,14 @@ const maxUnixMilli = 1 << 52
 // unixMilliUp is t in Unix milliseconds, rounded up (never early) and clamped
 // to 1..maxUnixMilli.
 func unixMilliUp(t time.Time) int64 {
+	// Compare before converting: UnixMilli is undefined beyond ±292 million
+	// years, and Badger's latest expiry is far beyond.
+	switch {
+	case !t.After(time.UnixMilli(1)):
+		return 1
+	case t.After(time.UnixMilli(maxUnixMilli)):
+		return maxUnixMilli
+	}
 	ms := t.UnixMilli()
 	if t.Sub(time.UnixMilli(ms)) > 0 {
 		ms++

@@ -328,9 +328,26 @@ func (b *Backend) PutTTL(ctx context.Context, key, value []byte, ttl time.Durati
 	return b.put(ctx, key, value, ttl)
 }
 
+// MaxValueSize is the longest value the backend stores: Redis's own limit on
+// a string (proto-max-bulk-len, 512 MiB by default). A longer value is
+// refused with runtime.ErrInvalidArgument before it is sent: Redis would
+// drop the connection.
+const MaxValueSize = 512 << 20
+
+// checkValue refuses a value longer than MaxValueSize.
+func checkValue(value []byte) error {
+	if len(value) > MaxValueSize {
+		return fmt.Errorf("%w: value of %d bytes: Redis holds at most %d", runtime.ErrInvalidArgument, len(value), MaxValueSize)
+	}
+	return nil
+}
+
 func (b *Backend) put(ctx context.Context, key, value []byte, ttl time.Duration) error {
 	if err := b.begin("put", key); err != nil {
 		return err
+	}
+	if err := checkValue(value); err != nil {
+		return fail("put", key, err)
 	}
 	s := b.shardOf(key)
 	op, ms := b.ttlOp(ttl)
@@ -407,6 +424,11 @@ func (b *Backend) Update(ctx context.Context, key []byte, ttl time.Duration, fn 
 		value, keep, err := fn(old, found)
 		if err != nil {
 			return err
+		}
+		if keep {
+			if err := checkValue(value); err != nil {
+				return fail("update", key, err)
+			}
 		}
 		if !keep && !found {
 			return nil
