@@ -247,7 +247,7 @@ func (b *Backend) Get(_ context.Context, key []byte) ([]byte, bool, error) {
 		return nil, false, fail("get", key, runtime.ErrClosed)
 	}
 	it := find(t, h, key)
-	if it == nil || (it.exp != 0 && it.exp <= b.now()) {
+	if it == nil || (it.exp != 0 && !live(it.exp, b.now())) {
 		s.misses.Add(1)
 		return nil, false, nil
 	}

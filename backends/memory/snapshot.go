@@ -285,12 +285,12 @@ func (b *Backend) Restore(ctx context.Context, entries iter.Seq2[skrt.Entry, err
 		if !e.ExpiresAt.IsZero() {
 			exp = unixNanoClamped(e.ExpiresAt)
 		}
-		live := exp == 0 || exp > now
-		if !live && inOrder && prev < string(e.Key) {
+		alive := live(exp, now)
+		if !alive && inOrder && prev < string(e.Key) {
 			continue // nothing earlier to hide: ascending keys have no duplicates
 		}
 		var it *item
-		if live {
+		if alive {
 			if err := checkValue(e.Value); err != nil {
 				return fail("restore", e.Key, err)
 			}
@@ -309,7 +309,7 @@ func (b *Backend) Restore(ctx context.Context, entries iter.Seq2[skrt.Entry, err
 		h := b.hash(e.Key)
 		si := (h >> b.shift) & mask
 		size := it.size()
-		if !live {
+		if !alive {
 			size = -1
 		}
 		perShard[si] = append(perShard[si], pending{h, it, size})

@@ -93,7 +93,13 @@ func (it *item) value() []byte {
 	return unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(it), itemHeader+int(it.klen))), it.vlen)
 }
 
-func (it *item) live(now int64) bool { return it.exp == 0 || it.exp > now }
+func (it *item) live(now int64) bool { return live(it.exp, now) }
+
+// live reports whether an entry expiring at exp is live at now (both Unix
+// nanoseconds). 0 is never; math.MaxInt64 is any expiry past 2262, where the
+// nanoseconds end, and so later than any time the clock can tell: such an entry
+// is kept, rather than dropped at 2262 before its time.
+func live(exp, now int64) bool { return exp == 0 || exp > now || exp == math.MaxInt64 }
 
 // size estimates the bytes an item costs: its allocation, its share of the
 // table (two 16-byte slots at the table's typical load), and its key's in the
