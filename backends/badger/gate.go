@@ -113,10 +113,21 @@ func (g *gate) exit(kind gateKind) {
 // in flight to end, while admitting new ones only as admit describes. It fails
 // when ctx ends or Close begins first. On success, unlockRestore must follow.
 func (g *gate) lockRestore(ctx context.Context) error {
+	// Another Restore may hold the backend: wait for it as for the
+	// operations in flight, so that ctx ends this wait too.
+	for !g.mu.TryLock() {
+		if g.closed.Load() {
+			return runtime.ErrClosed
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		time.Sleep(gatePoll)
+	}
 	if g.closed.Load() {
+		g.mu.Unlock()
 		return runtime.ErrClosed
 	}
-	g.mu.Lock()
 	g.excl.Store(true)
 	for g.active.Load() != 0 {
 		var err error
