@@ -15,13 +15,6 @@ type batch struct {
 	b    *Backend
 	ops  []batchOp
 	done bool
-
-	// The deletes applied at once (see Delete): their keys back to back, and
-	// the backend's generation before the first. A Restore after them would
-	// undo them, so Commit applies them again when the generation moved.
-	early     []byte
-	earlyEnds []int
-	earlyGen  uint64
 }
 
 type batchOp struct {
@@ -81,14 +74,9 @@ func (w *batch) PutEntry(e runtime.Entry) error {
 // that each key's writes apply in order.
 func (w *batch) Delete(key []byte) error {
 	if !w.done && len(w.ops) == 0 {
-		if len(w.earlyEnds) == 0 {
-			w.earlyGen = w.b.generation.Load()
-		}
 		if err := w.b.Delete(context.Background(), key); err != nil {
 			return fail("batch delete", key, errors.Unwrap(err))
 		}
-		w.early = append(w.early, key...)
-		w.earlyEnds = append(w.earlyEnds, len(w.early))
 		return nil
 	}
 	return w.add("batch delete", key, nil, 0, true)
@@ -104,19 +92,6 @@ func (w *batch) Commit(ctx context.Context) error {
 	w.ops = nil
 	if err := ctx.Err(); err != nil {
 		return fail("batch commit", nil, err)
-	}
-	if len(w.earlyEnds) > 0 && w.b.generation.Load() != w.earlyGen {
-		// A Restore came after the deletes applied at once: apply them again,
-		// before the rest, so the batch commits on the restored contents.
-		again := make([]batchOp, 0, len(w.earlyEnds)+len(ops))
-		start := 0
-		for _, end := range w.earlyEnds {
-			key := string(w.early[start:end])
-			h := w.b.hash(w.early[start:end])
-			again = append(again, batchOp{shard: int((h >> w.b.shift) & uint64(len(w.b.shards)-1)), h: h, key: key})
-			start = end
-		}
-		ops = append(again, ops...)
 	}
 	slices.SortStableFunc(ops, func(a, b batchOp) int { return a.shard - b.shard }) // keeps each key's order
 	for len(ops) > 0 {
@@ -153,8 +128,7 @@ func (w *batch) Commit(ctx context.Context) error {
 	return nil
 }
 
-// Discard implements runtime.Batch. The deletes applied at once stay applied
-// (the Batch contract lets writes show before Commit).
+// Discard implements runtime.Batch.
 func (w *batch) Discard() {
 	w.done = true
 	w.ops = nil
