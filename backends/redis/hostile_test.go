@@ -139,37 +139,7 @@ func TestIndexConsistentUnderConcurrency(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(25 * time.Millisecond) // every short TTL is over
-	var found []string
-	want := map[string]string{}
-	for i := range keys {
-		v, ok, err := b.Get(ctx, key(i))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ok {
-			found = append(found, string(key(i)))
-			want[string(key(i))] = string(v)
-		}
-	}
-	slices.Sort(found)
-	listed, err := b.ListKeys(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, k := range listed {
-		got = append(got, string(k))
-	}
-	if diff := cmp.Diff(found, got); diff != "" {
-		t.Errorf("ListKeys differs from the keys Get finds (-get +list):\n%s", diff)
-	}
-	scanned := map[string]string{}
-	if err := b.Scan(ctx, nil, func(k, v []byte) error { scanned[string(k)] = string(v); return nil }); err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(want, scanned); diff != "" {
-		t.Errorf("Scan differs from Get (-get +scan):\n%s", diff)
-	}
+	indexAgrees(t, b, keys, key)
 }
 
 // TestCloseDuringCalls closes the backend while 8 goroutines call it: every
@@ -275,4 +245,44 @@ func TestPoolLimit(t *testing.T) {
 			}
 		}
 	}
+}
+
+// indexAgrees checks that ListKeys lists exactly the keys key(0..n-1) that Get
+// finds, and Scan the same pairs, and returns them: what the backend's key
+// and expiry indexes must agree on after any mix of writes.
+func indexAgrees(t *testing.T, b *redis.Backend, n int, key func(int) []byte) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	var found []string
+	want := map[string]string{}
+	for i := range n {
+		v, ok, err := b.Get(ctx, key(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			found = append(found, string(key(i)))
+			want[string(key(i))] = string(v)
+		}
+	}
+	slices.Sort(found)
+	listed, err := b.ListKeys(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, k := range listed {
+		got = append(got, string(k))
+	}
+	if diff := cmp.Diff(found, got); diff != "" {
+		t.Errorf("ListKeys differs from the keys Get finds (-get +list):\n%s", diff)
+	}
+	scanned := map[string]string{}
+	if err := b.Scan(ctx, nil, func(k, v []byte) error { scanned[string(k)] = string(v); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, scanned); diff != "" {
+		t.Errorf("Scan differs from Get (-get +scan):\n%s", diff)
+	}
+	return want
 }

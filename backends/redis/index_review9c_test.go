@@ -4,13 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"slices"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/google/go-cmp/cmp"
 
 	"github.com/statekit/statekit/backends/redis"
 	"github.com/statekit/statekit/backends/redis/redistest"
@@ -82,37 +79,7 @@ func TestReview9cIndexWithExpiringBatchesAndUpdates(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(30 * time.Millisecond) // every short TTL is over
-	var found []string
-	want := map[string]string{}
-	for i := range keys {
-		v, ok, err := b.Get(ctx, key(i))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ok {
-			found = append(found, string(key(i)))
-			want[string(key(i))] = string(v)
-		}
-	}
-	slices.Sort(found)
-	listed, err := b.ListKeys(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, k := range listed {
-		got = append(got, string(k))
-	}
-	if diff := cmp.Diff(found, got); diff != "" {
-		t.Errorf("ListKeys differs from the keys Get finds (-get +list):\n%s", diff)
-	}
-	scanned := map[string]string{}
-	if err := b.Scan(ctx, nil, func(k, v []byte) error { scanned[string(k)] = string(v); return nil }); err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(want, scanned); diff != "" {
-		t.Errorf("Scan differs from Get (-get +scan):\n%s", diff)
-	}
+	want := indexAgrees(t, b, keys, key)
 	// Only PutTTL's hour and PutEntry's "never" outlive the sleep: Put and
 	// Batch.Put take the default TTL of 7 ms, Update 1 to 9 ms.
 	for k, v := range want {
