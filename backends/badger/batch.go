@@ -256,7 +256,8 @@ func (w *batch) Discard() {
 	}
 }
 
-// unlist ends w's WriteBatch, if any, after its Flush.
+// unlist takes w off the backend's list of open WriteBatches once its own has
+// flushed: a later Restore has nothing of it to end.
 func (w *batch) unlist() {
 	w.b.spilledMu.Lock()
 	delete(w.b.spilled, w)
