@@ -552,22 +552,20 @@ func RestoreFile(ctx context.Context, b runtime.Backend, path string, now time.T
 	return r.Info(), nil
 }
 
-// VerifyFor is Verify for a restore into b at now. When b refuses some entries
-// (runtime.EntryChecker), it also checks every entry such a restore would
-// write (reading the records verifies the checksum too), so that a restore
-// into a backend whose Restore is not all or nothing fails before it starts
-// rather than half way.
+// VerifyFor is Verify for a restore into b at now: it decodes every record
+// (which verifies the checksum too), so that a file whose checksum matches
+// but whose records lie (it is not a keyed hash) fails here, and when b
+// refuses some entries (runtime.EntryChecker) it checks every entry such a
+// restore would write. A restore into a backend whose Restore is not all or
+// nothing then fails before it starts rather than half way.
 func (r *Reader) VerifyFor(ctx context.Context, b runtime.Backend, now time.Time) error {
-	c, ok := b.(runtime.EntryChecker)
-	if !ok {
-		return r.Verify(ctx)
-	}
-	for e, err := range r.entries(ctx, true) {
+	c, check := b.(runtime.EntryChecker)
+	for e, err := range r.entries(ctx, true) { // every record decoded, not just hashed
 		if err != nil {
 			return err
 		}
-		if !e.ExpiresAt.IsZero() && !e.ExpiresAt.After(now) {
-			continue // RestoreInto skips it
+		if !check || (!e.ExpiresAt.IsZero() && !e.ExpiresAt.After(now)) {
+			continue // RestoreInto skips an expired entry
 		}
 		if err := c.CheckEntry(e); err != nil {
 			return fmt.Errorf("checkpoint %s: the backend would refuse an entry: %w", r.Info().ID, err)
@@ -588,14 +586,25 @@ func verifyFile(ctx context.Context, path string) error {
 
 // RestoreInto replaces b's contents with r's entries, skipping those expired
 // at now. It uses b's Restore when b is a runtime.Snapshotter; otherwise it
-// deletes every key and puts each entry (with its remaining TTL when b is a
-// runtime.TTLWriter), which is not atomic. Call r.Verify first: RestoreInto
+// deletes every key and writes each entry, through a batch with its expiry as
+// it is when b is a runtime.Batcher, else with its remaining TTL when b is a
+// runtime.TTLWriter; which is not atomic. Call r.Verify first: RestoreInto
 // notices damage only when it reaches it.
 func RestoreInto(ctx context.Context, b runtime.Backend, r *Reader, now time.Time) error {
 	live := func(yield func(runtime.Entry, error) bool) {
+		var prev []byte // the last key read: an expired entry of the same key must still hide it
 		for e, err := range r.entries(ctx, true) { // backends copy what they keep
 			if err == nil && !e.ExpiresAt.IsZero() && !e.ExpiresAt.After(now) {
-				continue
+				dup := prev != nil && string(prev) == string(e.Key)
+				prev = append(prev[:0], e.Key...)
+				if !dup {
+					continue
+				}
+				// A key twice (a crafted file, or a backend whose snapshot
+				// is not in key order): the later entry wins, expired or not,
+				// as in the backends' own Restore.
+			} else if err == nil {
+				prev = append(prev[:0], e.Key...)
 			}
 			if !yield(e, err) {
 				return
@@ -613,6 +622,22 @@ func RestoreInto(ctx context.Context, b runtime.Backend, r *Reader, now time.Tim
 		if err := b.Delete(ctx, k); err != nil {
 			return err
 		}
+	}
+	if bt, ok := b.(runtime.Batcher); ok {
+		// Batch.PutEntry writes each expiry as it is (zero: never), where
+		// PutTTL would turn it into a TTL from now (capped at 292 years) and
+		// Put would give a never-expiring entry the backend's default TTL.
+		w := bt.NewBatch()
+		for e, err := range live {
+			if err == nil {
+				err = w.PutEntry(e)
+			}
+			if err != nil {
+				w.Discard()
+				return err
+			}
+		}
+		return w.Commit(ctx)
 	}
 	tw, canTTL := b.(runtime.TTLWriter)
 	for e, err := range live {

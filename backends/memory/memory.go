@@ -535,6 +535,12 @@ func (b *Backend) ascend(ctx context.Context, op string, prefix []byte, fn func(
 	if !open && err == nil {
 		err = fail(op, prefix, runtime.ErrClosed)
 	}
+	// A Restore between two runs of the index walk, whose contents have no key
+	// after the last one visited, leaves no key to notice it on: the scan
+	// would end, having seen part of the old contents, as if whole.
+	if err == nil && b.generation.Load() != gen {
+		err = fail(op, prefix, fmt.Errorf("%w: the backend was restored during the scan", runtime.ErrConflict))
+	}
 	return err
 }
 

@@ -334,6 +334,18 @@ func (b *Backend) PutTTL(ctx context.Context, key, value []byte, ttl time.Durati
 // drop the connection.
 const MaxValueSize = 512 << 20
 
+// CheckEntry implements runtime.EntryChecker: the error a write of e would
+// return (a bad key, a value past MaxValueSize), without writing.
+func (b *Backend) CheckEntry(e runtime.Entry) error {
+	if err := runtime.CheckKey(e.Key); err != nil {
+		return fail("check", e.Key, err)
+	}
+	if err := checkValue(e.Value); err != nil {
+		return fail("check", e.Key, err)
+	}
+	return nil
+}
+
 // checkValue refuses a value longer than MaxValueSize.
 func checkValue(value []byte) error {
 	if len(value) > MaxValueSize {
