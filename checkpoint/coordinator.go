@@ -592,7 +592,9 @@ func verifyFile(ctx context.Context, path string) error {
 // notices damage only when it reaches it.
 func RestoreInto(ctx context.Context, b runtime.Backend, r *Reader, now time.Time) error {
 	live := func(yield func(runtime.Entry, error) bool) {
-		var prev []byte                            // the last key read: an expired entry of the same key must still hide it
+		// prev is the last key read: an expired entry of the same key must
+		// still hide it.
+		var prev []byte
 		for e, err := range r.entries(ctx, true) { // backends copy what they keep
 			if err == nil && !e.ExpiresAt.IsZero() && !e.ExpiresAt.After(now) {
 				dup := prev != nil && string(prev) == string(e.Key)
