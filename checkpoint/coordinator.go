@@ -588,25 +588,24 @@ func verifyFile(ctx context.Context, path string) error {
 // at now. It uses b's Restore when b is a runtime.Snapshotter; otherwise it
 // deletes every key and writes each entry, through a batch with its expiry as
 // it is when b is a runtime.Batcher, else with its remaining TTL when b is a
-// runtime.TTLWriter; which is not atomic. Call r.Verify first: RestoreInto
+// runtime.TTLWriter; which is not atomic. Call r.VerifyFor first: RestoreInto
 // notices damage only when it reaches it.
 func RestoreInto(ctx context.Context, b runtime.Backend, r *Reader, now time.Time) error {
 	live := func(yield func(runtime.Entry, error) bool) {
-		// prev is the last key read: an expired entry of the same key must
-		// still hide it.
-		var prev []byte
-		for e, err := range r.entries(ctx, true) { // backends copy what they keep
-			if err == nil && !e.ExpiresAt.IsZero() && !e.ExpiresAt.After(now) {
-				dup := prev != nil && string(prev) == string(e.Key)
+		var prev []byte // the key read last
+		// Backends copy what they keep: the entries may reuse their bytes.
+		for e, err := range r.entries(ctx, true) {
+			if err == nil {
+				expired := !e.ExpiresAt.IsZero() && !e.ExpiresAt.After(now)
+				// A key twice (a crafted file, or a backend whose snapshot is
+				// not in key order): the later entry wins, expired or not, as
+				// in the backends' own Restore; so an expired one is skipped
+				// only when it hides nothing.
+				again := prev != nil && string(prev) == string(e.Key)
 				prev = append(prev[:0], e.Key...)
-				if !dup {
+				if expired && !again {
 					continue
 				}
-				// A key twice (a crafted file, or a backend whose snapshot
-				// is not in key order): the later entry wins, expired or not,
-				// as in the backends' own Restore.
-			} else if err == nil {
-				prev = append(prev[:0], e.Key...)
 			}
 			if !yield(e, err) {
 				return

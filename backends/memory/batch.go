@@ -40,10 +40,11 @@ func (w *batch) add(op string, key, value []byte, exp int64, del bool) error {
 	if del {
 		o.key = string(key)
 	} else {
-		if err := checkValue(value); err != nil {
+		it, err := makeItem(key, value, exp)
+		if err != nil {
 			return fail(op, key, err)
 		}
-		o.it = newItem(key, value, exp)
+		o.it = it
 	}
 	w.ops = append(w.ops, o)
 	return nil

@@ -214,7 +214,7 @@ func (b *Backend) now() int64 { return clampedUnixNano(b.clock.Now()) }
 
 // expiry returns the expiry of an entry written now with ttl (0: the
 // default), 0 for none. Expiries are Unix nanoseconds, which an int64 holds
-// from 1678 to 2262: with the clock outside those years a TTL cannot be kept,
+// from 1677 to 2262: with the clock outside those years a TTL cannot be kept,
 // and the write is refused rather than given a wrong expiry.
 func (b *Backend) expiry(ttl time.Duration) (int64, error) {
 	if ttl == 0 {
@@ -273,14 +273,14 @@ func (b *Backend) put(key, value []byte, ttl time.Duration) error {
 	if !runtime.ValidKey(key) {
 		return fail("put", key, runtime.CheckKey(key))
 	}
-	if err := checkValue(value); err != nil {
-		return fail("put", key, err)
-	}
 	exp, err := b.expiry(ttl)
 	if err != nil {
 		return fail("put", key, err)
 	}
-	it := newItem(key, value, exp)
+	it, err := makeItem(key, value, exp)
+	if err != nil {
+		return fail("put", key, err)
+	}
 	h := b.hash(key)
 	s := b.shardOf(h)
 	s.mu.Lock()
@@ -390,14 +390,13 @@ func (b *Backend) Update(ctx context.Context, key []byte, ttl time.Duration, fn 
 		}
 		var next *item
 		if keep {
-			if err := checkValue(value); err != nil {
-				return fail("update", key, err)
-			}
 			exp, err := b.expiry(ttl)
+			if err == nil {
+				next, err = makeItem(key, value, exp)
+			}
 			if err != nil {
 				return fail("update", key, err)
 			}
-			next = newItem(key, value, exp)
 		}
 
 		s.mu.Lock()

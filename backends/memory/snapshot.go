@@ -291,10 +291,10 @@ func (b *Backend) Restore(ctx context.Context, entries iter.Seq2[skrt.Entry, err
 		}
 		var it *item
 		if alive {
-			if err := checkValue(e.Value); err != nil {
+			var err error
+			if it, err = makeItem(e.Key, e.Value, exp); err != nil {
 				return fail("restore", e.Key, err)
 			}
-			it = newItem(e.Key, e.Value, exp)
 		} else {
 			it = newItem(e.Key, nil, exp)
 		}

@@ -49,12 +49,13 @@ const itemHeader = int(unsafe.Sizeof(item{}))
 // runtime.ErrInvalidArgument, never cut.
 const MaxValueSize = math.MaxUint32
 
-// checkValue refuses a value longer than MaxValueSize.
-func checkValue(value []byte) error {
+// makeItem is newItem for a value from a caller: one longer than an item's
+// 32-bit length holds is refused, not cut.
+func makeItem(key, value []byte, exp int64) (*item, error) {
 	if len(value) > MaxValueSize {
-		return fmt.Errorf("%w: value of %d bytes, more than the %d the memory backend stores", runtime.ErrInvalidArgument, len(value), MaxValueSize)
+		return nil, fmt.Errorf("%w: value of %d bytes, more than the %d the memory backend stores", runtime.ErrInvalidArgument, len(value), MaxValueSize)
 	}
-	return nil
+	return newItem(key, value, exp), nil
 }
 
 // tombstone marks a deleted slot. It is never dereferenced for its bytes.
